@@ -1,0 +1,122 @@
+"""Pyodide runtime fixtures for micropip2's tests (the machinery is in tests/support/).
+
+Fixtures
+    runtime       a fresh, booted Pyodide runtime per test, parametrized over
+                  node-314.0.7 and node-0.29.5, plus chrome-314.0.7 for tests marked
+                  ``@pytest.mark.smoke``; micropip2 (built from the working tree at
+                  session start) and its dependencies are loaded.
+    runtime_314   the same, on node-314.0.7 only.
+    static_server the session's static server: /dist/<version>/, /support/, /wheels/
+                  (build/wheels/, the pinned extra wheels): ``static_server.url("/wheels/")``.
+
+Environment
+    MICROPIP2_TEST_RUNTIMES=node-314.0.7,chrome-314.0.7   use only these runtimes
+    MICROPIP2_NO_BROWSER=1                                skip the Chromium runtimes
+    MICROPIP2_RUNNER_LOG=1                                echo the runners' logs live
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.support import pyodide_runtime as rt  # noqa: E402
+
+NODE_RUNTIMES = ["node-314.0.7", "node-0.29.5"]
+SMOKE_RUNTIMES = ["chrome-314.0.7"]
+
+_pool: rt.RuntimePool | None = None
+
+
+def _runtime_params(ids: list[str]) -> list:
+    selected = rt.selected_runtime_ids()
+    params = []
+    for ident in ids:
+        if selected is not None and ident not in selected:
+            continue
+        marks = []
+        if ident.startswith("chrome-") and rt.browser_disabled():
+            marks = [pytest.mark.skip(reason="Chromium runtimes disabled by MICROPIP2_NO_BROWSER")]
+        params.append(pytest.param(ident, id=ident, marks=marks))
+    return params
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "runtime" in metafunc.fixturenames:
+        ids = NODE_RUNTIMES + (SMOKE_RUNTIMES if metafunc.definition.get_closest_marker("smoke") else [])
+        metafunc.parametrize("runtime", _runtime_params(ids), indirect=True)
+    if "runtime_314" in metafunc.fixturenames:
+        metafunc.parametrize("runtime_314", _runtime_params(["node-314.0.7"]), indirect=True)
+
+
+def _prepare_dists() -> None:
+    """Build micropip2's wheel from the working tree into build/dist/* (whole dists if missing)."""
+    spec = importlib.util.spec_from_file_location("_mp2_build_dist", ROOT / "scripts" / "build_dist.py")
+    build_dist = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_dist)
+    pins = build_dist.load_pins()
+    if all((p.dir / build_dist.LOCK_NAME).exists() for p in pins.dists.values()):
+        build_dist.build_micropip2()
+    else:
+        build_dist.build_all()
+
+
+def _get_pool() -> rt.RuntimePool:
+    global _pool
+    if _pool is None:
+        _pool = rt.RuntimePool([], prepare=_prepare_dists, server_factory=rt.make_static_server).start()
+    return _pool
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Start rebuilding micropip2 and booting the first runtimes while pytest gets going.
+    global _pool
+    if session.config.option.collectonly:
+        return
+    schedule = rt.runtime_schedule(session.items)
+    if schedule and _pool is None:
+        _pool = rt.RuntimePool(schedule, prepare=_prepare_dists, server_factory=rt.make_static_server).start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _pool is not None:
+        _pool.close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    selected = rt.selected_runtime_ids()
+    return [
+        f"pyodide runtimes: {', '.join(selected) if selected else ', '.join(NODE_RUNTIMES + SMOKE_RUNTIMES)}"
+        + (" (browser disabled)" if rt.browser_disabled() else "")
+    ]
+
+
+@pytest.fixture(scope="session")
+def static_server():
+    pool = _get_pool()
+    pool.wait_prepared()  # the dist dirs and build/wheels/ exist once this returns
+    return pool.server
+
+
+def _acquire(request: pytest.FixtureRequest):
+    pool = _get_pool()
+    runtime = pool.acquire(request.param)
+    yield runtime
+    pool.release(runtime)
+
+
+@pytest.fixture
+def runtime(request: pytest.FixtureRequest):
+    yield from _acquire(request)
+
+
+@pytest.fixture
+def runtime_314(request: pytest.FixtureRequest):
+    yield from _acquire(request)

@@ -1,0 +1,1 @@
+"""Reading, validating, writing and removing wheels (the binary distribution format, PEP 427/491)."""

@@ -1,0 +1,41 @@
+"""Getting a file's bytes from any supported location, and checking them against a sha256."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import unquote, urlsplit
+
+from ..errors import DownloadError, HashMismatchError
+from ..runtime import Runtime
+
+
+async def fetch_file(url: str, runtime: Runtime, headers: Mapping[str, str] | None = None) -> bytes:
+    """``http(s)://``, a URL relative to the page (or, on Node, to the working directory),
+    ``file:`` (a file of the host, on Node) or ``emfs:`` (the Emscripten file system)."""
+    parts = urlsplit(url)
+    if parts.scheme == "emfs":
+        path = unquote(parts.path)
+        try:
+            return Path(path).read_bytes()
+        except OSError as exc:
+            raise DownloadError(f"could not read {path!r} in the Emscripten file system: {exc.strerror}") from None
+    if parts.scheme == "file":
+        return await runtime.read_host_file(unquote(parts.path))
+    return await runtime.fetch(url, headers)
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_sha256(what: str, url: str, data: bytes, expected: str | None) -> str:
+    """The digest of ``data``; raise if ``expected`` is given and differs."""
+    actual = sha256_of(data)
+    if expected is not None and actual != expected.lower():
+        raise HashMismatchError(
+            f"{what}: the file from {url} has sha256 {actual}, but {expected} was expected "
+            f"({len(data)} bytes received); it was not installed"
+        )
+    return actual

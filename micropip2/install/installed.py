@@ -1,0 +1,79 @@
+"""The distributions already installed: what they are, where they came from, which files they own."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from importlib.metadata import Distribution, PathDistribution, distributions
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+INSTALLER_NAME = "micropip2"
+SOURCE_FILE = "micropip2.json"  # our provenance record inside .dist-info (url, sha256, kind)
+
+
+@dataclass(frozen=True)
+class InstalledDist:
+    name: NormalizedName
+    display_name: str
+    version: str
+    dist_info: Path | None  # None for distributions not stored as a .dist-info directory
+    installer: str
+    source: str
+
+    def record_files(self) -> list[str]:
+        """RECORD's paths, as written (relative to the directory holding .dist-info)."""
+        if self.dist_info is None:
+            return []
+        record = self.dist_info / "RECORD"
+        if not record.exists():
+            return []
+        rows = csv.reader(io.StringIO(record.read_text("utf-8")))
+        return [row[0] for row in rows if row]
+
+
+def installed_distributions() -> dict[NormalizedName, InstalledDist]:
+    """Every distribution ``importlib.metadata`` sees, first on ``sys.path`` wins."""
+    found: dict[NormalizedName, InstalledDist] = {}
+    for dist in distributions():
+        item = describe(dist)
+        if item is not None:
+            found.setdefault(item.name, item)
+    return found
+
+
+def describe(dist: Distribution) -> InstalledDist | None:
+    display = dist.metadata["Name"] if dist.metadata else None
+    if not display:
+        return None
+    path = getattr(dist, "_path", None) if isinstance(dist, PathDistribution) else None
+    dist_info = Path(path) if path is not None and str(path).endswith(".dist-info") else None
+    installer = (dist.read_text("INSTALLER") or "").strip()
+    return InstalledDist(
+        name=canonicalize_name(display),
+        display_name=display,
+        version=dist.version,
+        dist_info=dist_info,
+        installer=installer,
+        source=_source(dist, installer),
+    )
+
+
+def _source(dist: Distribution, installer: str) -> str:
+    """Where a distribution came from, as precisely as its metadata tells."""
+    if installer == INSTALLER_NAME:
+        record = json.loads(dist.read_text(SOURCE_FILE) or "{}")
+        return f"{record.get('kind', 'url')}: {record.get('url', 'unknown')}"
+    if installer == "pyodide.loadPackage":
+        channel = (dist.read_text("PYODIDE_SOURCE") or "").strip()
+        return "pyodide distribution" if channel in ("", "pyodide") else f"pyodide distribution: {channel}"
+    direct_url = dist.read_text("direct_url.json")
+    if direct_url:
+        url = json.loads(direct_url).get("url", "unknown")
+        return f"{installer or 'unknown installer'}: {url}"
+    if installer:
+        return f"installer: {installer}"
+    return "unknown"

@@ -1,0 +1,94 @@
+"""File-system changes that can be undone: the all-or-nothing part of an install or uninstall.
+
+Every write and removal goes through a :class:`Journal`, which remembers what it created and
+keeps the bytes of what it replaced or removed, so :meth:`Journal.rollback` can put the tree back
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class _Saved:
+    data: bytes
+    mode: int
+
+
+@dataclass
+class Journal:
+    created_files: list[Path] = field(default_factory=list)
+    created_dirs: list[Path] = field(default_factory=list)
+    saved: dict[Path, _Saved] = field(default_factory=dict)
+
+    def write(self, path: Path, data: bytes, mode: int = 0o644) -> None:
+        self._make_parents(path.parent)
+        if path.is_symlink() or path.exists():
+            self._save(path)
+            path.unlink()
+        path.write_bytes(data)
+        path.chmod(mode)
+        self.created_files.append(path)
+
+    def remove(self, path: Path) -> None:
+        if not (path.is_symlink() or path.exists()):
+            return
+        self._save(path)
+        path.unlink()
+
+    def remove_empty_dirs(self, start: Path, stop: Path) -> None:
+        """Remove ``start`` and its parents while empty, never ``stop`` or above."""
+        current = start
+        while current != stop and stop in current.parents and current.is_dir() and not any(current.iterdir()):
+            current.rmdir()
+            self.saved.setdefault(current, _Saved(b"", -1))  # -1: a directory to recreate
+            current = current.parent
+
+    def rollback(self) -> list[str]:
+        """Undo everything; returns the problems met (empty when the tree is fully restored)."""
+        problems: list[str] = []
+        for path in reversed(self.created_files):
+            _try(problems, f"remove {path}", lambda p=path: p.unlink(missing_ok=True))
+        for directory in reversed(self.created_dirs):
+            _try(problems, f"remove directory {directory}", lambda d=directory: _rmdir_if_empty(d))
+        for path in sorted((p for p, s in self.saved.items() if s.mode == -1), key=lambda p: len(p.parts)):
+            _try(problems, f"recreate directory {path}", lambda p=path: p.mkdir(exist_ok=True))
+        for path, saved in self.saved.items():
+            if saved.mode != -1:
+                _try(problems, f"restore {path}", lambda p=path, s=saved: _restore(p, s))
+        return problems
+
+    def _save(self, path: Path) -> None:
+        if path not in self.saved:
+            self.saved[path] = _Saved(path.read_bytes(), path.stat().st_mode & 0o7777)
+
+    def _make_parents(self, directory: Path) -> None:
+        missing = []
+        while not directory.exists():
+            missing.append(directory)
+            directory = directory.parent
+        for path in reversed(missing):
+            path.mkdir()
+            self.created_dirs.append(path)
+
+
+def _restore(path: Path, saved: _Saved) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(saved.data)
+    path.chmod(saved.mode)
+
+
+def _rmdir_if_empty(directory: Path) -> None:
+    if directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+
+
+def _try(problems: list[str], what: str, action) -> None:  # type: ignore[no-untyped-def]
+    try:
+        action()
+    except OSError as exc:
+        problems.append(f"could not {what}: {exc.strerror or exc}")
+
+

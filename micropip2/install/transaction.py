@@ -1,0 +1,190 @@
+"""Installing several validated wheels as one transaction: all of them, or none.
+
+Before this runs, every wheel is downloaded, hash-checked and validated
+(:mod:`micropip2.install.wheel_file`). Here the files are written through a
+:class:`~micropip2.install.journal.Journal`, installer metadata is added, shared libraries are
+loaded and ``loadedPackages`` is updated; if any step fails, the journal puts the file tree back and
+``loadedPackages`` is restored, and :class:`~micropip2.errors.InstallFailedError` names the wheel and
+the step.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import importlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InstallConflictError, InstallFailedError
+from ..runtime import Runtime
+from .dynlibs import load_order
+from .environment import Environment, python_for_scripts
+from .installed import INSTALLER_NAME, SOURCE_FILE, InstalledDist
+from .journal import Journal
+from .uninstall import owner_of, remove_with
+from .wheel_file import Member, WheelFile
+
+
+@dataclass(frozen=True)
+class WheelInstall:
+    """One wheel to install and what to record about it."""
+
+    wheel: WheelFile
+    url: str  # where the bytes came from
+    sha256: str
+    kind: str  # "url" (a direct reference, PEP 610), later also "index" and "lockfile"
+    requested: bool  # asked for by the user (PEP 376 REQUESTED)
+    replaces: InstalledDist | None = None
+
+
+async def install_wheels(items: list[WheelInstall], env: Environment, runtime: Runtime) -> None:
+    """Install ``items`` together; on failure leave files and ``loadedPackages`` as they were."""
+    journal = Journal()
+    loaded_before = runtime.loaded_packages()
+    current = ""
+    step = "remove the replaced version"
+    try:
+        for item in items:
+            current = item.wheel.filename
+            if item.replaces is not None:
+                remove_with(item.replaces, env, journal)
+        step = "write files"
+        written: dict[str, list[Path]] = {}
+        for item in items:
+            current = item.wheel.filename
+            written[current] = _write_wheel(item, env, journal)
+        importlib.invalidate_caches()
+        step = "load shared libraries"
+        for item in items:
+            current = item.wheel.filename
+            for library in load_order([str(p) for p in written[current] if p in _libraries(item, env)]):
+                await runtime.load_dynlib(library)
+        step = "update loadedPackages"
+        for item in items:
+            if item.replaces is not None:
+                runtime.set_loaded_package(item.replaces.display_name, None)
+            runtime.set_loaded_package(item.wheel.display_name, item.url)
+    except BaseException as exc:
+        problems = journal.rollback()
+        _restore_loaded(runtime, loaded_before)
+        importlib.invalidate_caches()
+        restored = "the environment is as it was" if not problems else "restoring failed: " + "; ".join(problems)
+        if isinstance(exc, InstallConflictError):
+            raise
+        raise InstallFailedError(
+            f"installing {current} failed while trying to {step}: {_reason(exc)}; nothing was installed, {restored}"
+        ) from exc
+
+
+def _write_wheel(item: WheelInstall, env: Environment, journal: Journal) -> list[Path]:
+    wheel = item.wheel
+    root = env.site_packages
+    written: list[Path] = []
+    record_rows: list[tuple[str, str, str]] = []
+    for member in wheel.members:
+        destination = _destination(member, wheel, env)
+        if member.path == f"{wheel.dist_info}/RECORD" and member.scheme in ("purelib", "platlib"):
+            continue
+        data, mode = _prepared(member)
+        _refuse_foreign_overwrite(destination, item, env)
+        journal.write(destination, data, mode)
+        written.append(destination)
+        record_rows.append(_record_row(destination, root, data))
+    dist_info = root / wheel.dist_info
+    for name, data in _installer_files(item).items():
+        journal.write(dist_info / name, data)
+        record_rows.append(_record_row(dist_info / name, root, data))
+    record_rows.append((f"{wheel.dist_info}/RECORD", "", ""))
+    journal.write(dist_info / "RECORD", _record_text(record_rows))
+    return written
+
+
+def _destination(member: Member, wheel: WheelFile, env: Environment) -> Path:
+    base = env.scheme_dir(member.scheme, wheel.display_name)
+    destination = base.joinpath(*member.path.split("/"))
+    # the archive paths are already free of ".." and absolute parts; a symlinked directory on disk
+    # could still lead elsewhere, so check where the bytes would really land
+    real_base = Path(os.path.realpath(base))
+    real_parent = Path(os.path.realpath(destination.parent))
+    if real_parent != real_base and real_base not in real_parent.parents:
+        raise InstallConflictError(
+            f"{wheel.filename}: {member.archive_path} would be written to {real_parent}, outside "
+            f"{real_base} (a symbolic link on disk points elsewhere); nothing was installed"
+        )
+    return destination
+
+
+def _prepared(member: Member) -> tuple[bytes, int]:
+    """The bytes and file mode to write; ``#!python`` scripts get a real interpreter line."""
+    if member.scheme != "scripts":
+        return member.data, 0o644
+    data = member.data
+    if data.startswith(b"#!python"):
+        data = b"#!" + python_for_scripts().encode() + data[len(b"#!python") :]
+    return data, 0o755
+
+
+def _refuse_foreign_overwrite(destination: Path, item: WheelInstall, env: Environment) -> None:
+    """A file another installed distribution owns is not silently replaced."""
+    if not destination.exists():
+        return
+    owner = owner_of(destination, env, ignore=item.wheel.name)
+    if owner is not None:
+        raise InstallConflictError(
+            f"{item.wheel.filename} contains {destination}, which belongs to the installed "
+            f"{owner.display_name} {owner.version}; nothing was installed. Uninstall "
+            f"{owner.display_name} first if the new wheel should replace it"
+        )
+
+
+def _libraries(item: WheelInstall, env: Environment) -> set[Path]:
+    return {_destination(m, item.wheel, env) for m in item.wheel.shared_libraries}
+
+
+def _installer_files(item: WheelInstall) -> dict[str, bytes]:
+    files = {
+        "INSTALLER": f"{INSTALLER_NAME}\n".encode(),
+        SOURCE_FILE: json.dumps({"kind": item.kind, "url": item.url, "sha256": item.sha256}, indent=2).encode(),
+    }
+    if item.requested:
+        files["REQUESTED"] = b""
+    if item.kind == "url":
+        files["direct_url.json"] = json.dumps(
+            {"url": _pep610_url(item.url), "archive_info": {"hashes": {"sha256": item.sha256}}}
+        ).encode()
+    return files
+
+
+def _pep610_url(url: str) -> str:
+    """PEP 610 wants a URL; an Emscripten-FS path is a local file, so it becomes ``file://``."""
+    if url.startswith("emfs:"):
+        return "file://" + url.removeprefix("emfs:")
+    return url.split("#", 1)[0]
+
+
+def _record_row(path: Path, root: Path, data: bytes) -> tuple[str, str, str]:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return (os.path.relpath(path, root).replace(os.sep, "/"), f"sha256={digest}", str(len(data)))
+
+
+def _record_text(rows: list[tuple[str, str, str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode()
+
+
+def _restore_loaded(runtime: Runtime, before: dict[str, str]) -> None:
+    for name in runtime.loaded_packages().keys() - before.keys():
+        runtime.set_loaded_package(name, None)
+    for name, source in before.items():
+        runtime.set_loaded_package(name, source)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0] if len(text) < 400 else text[:400] + "..."

@@ -1,0 +1,276 @@
+"""A wheel archive checked against the binary distribution format before anything is written.
+
+:func:`read_wheel` opens the archive in memory and rejects, with a reason, anything that a safe
+install cannot trust: unreadable zips, paths escaping their directory, links, a missing or
+doubled ``.dist-info``, a name or version that disagrees with the file name, an unsupported
+``Wheel-Version``, files that do not match ``RECORD``, unknown ``.data`` schemes, and shared
+libraries that are not WebAssembly.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import HeaderParser
+
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from ..errors import InvalidWheelError
+from .dynlibs import is_shared_library
+
+SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
+_SIGNATURES = ("RECORD.jws", "RECORD.p7s")
+_ACCEPTED_HASHES = ("sha256", "sha384", "sha512")
+_WASM_MAGIC = b"\0asm"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of the wheel: where it goes (scheme + path inside it) and its bytes."""
+
+    archive_path: str
+    scheme: str
+    path: str  # relative to the scheme directory, "/"-separated
+    data: bytes
+
+
+@dataclass(frozen=True)
+class WheelFile:
+    filename: str
+    name: NormalizedName
+    version: Version
+    dist_info: str  # "pkg-1.0.dist-info"
+    metadata: Message
+    members: tuple[Member, ...]
+
+    @property
+    def display_name(self) -> str:
+        """The project name as its METADATA spells it."""
+        return str(self.metadata.get("Name", self.name))
+
+    @property
+    def shared_libraries(self) -> list[Member]:
+        return [m for m in self.members if is_shared_library(m.path)]
+
+
+def read_wheel(filename: str, data: bytes) -> WheelFile:
+    """Open and fully validate the wheel ``filename`` whose bytes are ``data``."""
+    name, version = _parse_filename(filename)
+    with _open_zip(filename, data) as archive:
+        files = _read_entries(filename, archive)
+    dist_info = _find_dist_info(filename, files, name, version)
+    wheel_meta = _parse_headers(files, f"{dist_info}/WHEEL", filename)
+    _check_wheel_version(filename, wheel_meta)
+    metadata = _parse_headers(files, f"{dist_info}/METADATA", filename)
+    _check_metadata_identity(filename, metadata, name, version)
+    _check_record(filename, files, f"{dist_info}/RECORD")
+    purelib = wheel_meta.get("Root-Is-Purelib", "true").strip().lower() == "true"
+    members = _place_members(filename, files, dist_info, purelib)
+    _check_shared_libraries(filename, members)
+    return WheelFile(filename, name, version, dist_info, metadata, members)
+
+
+def _fail(filename: str, why: str) -> InvalidWheelError:
+    return InvalidWheelError(f"{filename} is not a valid wheel: {why}")
+
+
+def _parse_filename(filename: str) -> tuple[NormalizedName, Version]:
+    try:
+        name, version, _, _ = parse_wheel_filename(filename)
+    except InvalidWheelFilename as exc:
+        raise _fail(filename, f"bad file name ({exc})") from None
+    return name, version
+
+
+def _open_zip(filename: str, data: bytes) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _fail(
+            filename,
+            f"it is not a readable zip archive ({exc}; {len(data)} bytes: a truncated or "
+            "corrupt download, or an error page instead of the file?)",
+        ) from None
+
+
+def _read_entries(filename: str, archive: zipfile.ZipFile) -> dict[str, bytes]:
+    """Every regular file of the archive by its checked path; reject unsafe entries."""
+    files: dict[str, bytes] = {}
+    for info in archive.infolist():
+        path = _safe_path(filename, info.filename)
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise _fail(filename, f"{info.filename!r} is a symbolic link; wheels may not contain links")
+        if info.is_dir():
+            continue
+        if path in files:
+            raise _fail(filename, f"{info.filename!r} appears twice in the archive")
+        try:
+            files[path] = archive.read(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise _fail(filename, f"{info.filename!r} cannot be extracted ({exc})") from None
+    return files
+
+
+def _safe_path(filename: str, raw: str) -> str:
+    """The archive path as "/"-separated parts, or an error if it could leave its directory."""
+    if "\\" in raw or "\0" in raw:
+        raise _fail(filename, f"{raw!r} has a backslash or NUL byte in its path")
+    if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
+        raise _fail(filename, f"{raw!r} is an absolute path")
+    parts = [part for part in raw.rstrip("/").split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise _fail(filename, f"{raw!r} points outside its directory ('..')")
+    if not parts:
+        raise _fail(filename, f"{raw!r} is an empty path")
+    return "/".join(parts)
+
+
+def _find_dist_info(
+    filename: str, files: dict[str, bytes], name: NormalizedName, version: Version
+) -> str:
+    found = sorted({p.split("/")[0] for p in files if p.split("/")[0].endswith(".dist-info")})
+    if not found:
+        raise _fail(filename, "it has no .dist-info directory")
+    if len(found) > 1:
+        raise _fail(filename, f"it has {len(found)} .dist-info directories ({', '.join(found)}); a wheel has exactly one")
+    dist_info = found[0]
+    stem = dist_info.removesuffix(".dist-info")
+    info_name, _, info_version = stem.rpartition("-")
+    if canonicalize_name(info_name) != name or not _same_version(info_version, version):
+        raise _fail(
+            filename,
+            f"its metadata directory {dist_info!r} is for {info_name} {info_version}, "
+            f"but the file name says {name} {version}",
+        )
+    return dist_info
+
+
+def _same_version(text: str, version: Version) -> bool:
+    try:
+        return Version(text) == version
+    except InvalidVersion:
+        return False
+
+
+def _parse_headers(files: dict[str, bytes], path: str, filename: str) -> Message:
+    if path not in files:
+        raise _fail(filename, f"{path} is missing")
+    try:
+        return HeaderParser().parsestr(files[path].decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _fail(filename, f"{path} is not UTF-8 text") from None
+
+
+def _check_wheel_version(filename: str, wheel_meta: Message) -> None:
+    declared = (wheel_meta.get("Wheel-Version") or "").strip()
+    try:
+        major = int(declared.split(".")[0])
+    except ValueError:
+        raise _fail(filename, f"WHEEL has no usable Wheel-Version (found {declared!r})") from None
+    if major != 1:
+        raise _fail(filename, f"it uses Wheel-Version {declared}; micropip2 reads wheel format 1.x")
+
+
+def _check_metadata_identity(
+    filename: str, metadata: Message, name: NormalizedName, version: Version
+) -> None:
+    meta_name, meta_version = metadata.get("Name"), metadata.get("Version")
+    if not meta_name or not meta_version:
+        raise _fail(filename, "METADATA lacks Name or Version")
+    if canonicalize_name(meta_name) != name or not _same_version(meta_version, version):
+        raise _fail(
+            filename,
+            f"METADATA describes {meta_name} {meta_version}, but the file name says {name} {version}",
+        )
+
+
+def _check_record(filename: str, files: dict[str, bytes], record_path: str) -> None:
+    """Every file but RECORD (and its signatures) is listed with a matching hash and size, and vice versa."""
+    if record_path not in files:
+        raise _fail(filename, f"{record_path} is missing")
+    exempt = {record_path} | {f"{record_path.rsplit('/', 1)[0]}/{s}" for s in _SIGNATURES}
+    listed: dict[str, tuple[str, str]] = {}
+    try:
+        rows = list(csv.reader(io.StringIO(files[record_path].decode("utf-8"))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _fail(filename, f"RECORD cannot be parsed ({exc})") from None
+    for row in rows:
+        if not row:
+            continue
+        if len(row) != 3:
+            raise _fail(filename, f"RECORD row {row!r} does not have 3 fields")
+        listed[_safe_path(filename, row[0])] = (row[1], row[2])
+    for path, data in files.items():
+        if path in exempt:
+            continue
+        if path not in listed:
+            raise _fail(filename, f"{path} is not listed in RECORD")
+        _check_record_entry(filename, path, data, *listed[path])
+    missing = sorted(set(listed) - set(files) - exempt)
+    if missing:
+        raise _fail(filename, f"RECORD lists {missing[0]}, which is not in the archive")
+
+
+def _check_record_entry(filename: str, path: str, data: bytes, hash_field: str, size_field: str) -> None:
+    algorithm, _, expected = hash_field.partition("=")
+    if not expected:
+        raise _fail(filename, f"RECORD gives no hash for {path}")
+    if algorithm not in _ACCEPTED_HASHES:
+        raise _fail(filename, f"RECORD hashes {path} with {algorithm!r}; accepted: {', '.join(_ACCEPTED_HASHES)}")
+    actual = base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).rstrip(b"=").decode()
+    if actual != expected.rstrip("="):
+        raise _fail(filename, f"{path} does not match its RECORD hash ({algorithm}={expected} listed, {algorithm}={actual} found)")
+    if size_field and size_field != str(len(data)):
+        raise _fail(filename, f"{path} is {len(data)} bytes, but RECORD says {size_field}")
+
+
+def _place_members(
+    filename: str, files: dict[str, bytes], dist_info: str, purelib: bool
+) -> tuple[Member, ...]:
+    data_dir = dist_info.removesuffix(".dist-info") + ".data"
+    root_scheme = "purelib" if purelib else "platlib"
+    members = []
+    for path, data in files.items():
+        top, _, rest = path.partition("/")
+        if top != data_dir:
+            members.append(Member(path, root_scheme, path, data))
+            continue
+        scheme, _, inner = rest.partition("/")
+        if scheme not in SCHEMES:
+            raise _fail(filename, f"{path} is in an unknown .data scheme {scheme!r}; known: {', '.join(SCHEMES)}")
+        if not inner:
+            raise _fail(filename, f"{path} names a scheme but no file inside it")
+        members.append(Member(path, scheme, inner, data))
+    return tuple(members)
+
+
+def _check_shared_libraries(filename: str, members: tuple[Member, ...]) -> None:
+    for member in members:
+        if not is_shared_library(member.path) or member.data.startswith(_WASM_MAGIC):
+            continue
+        kind = _binary_kind(member.data)
+        raise _fail(filename, f"{member.archive_path} is {kind}, not a WebAssembly module; it cannot load in Pyodide")
+
+
+def _binary_kind(data: bytes) -> str:
+    if data.startswith(b"\x7fELF"):
+        return "a Linux (ELF) shared library"
+    if data[:4] in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe"):
+        return "a macOS (Mach-O) library"
+    if data.startswith(b"MZ"):
+        return "a Windows (PE) library"
+    return f"not a recognised binary (starts with {data[:4]!r})"

@@ -1,0 +1,54 @@
+"""The one boundary between micropip2 and the JavaScript runtime it runs in.
+
+Everything that touches Pyodide's JS side (fetch, reading host files on Node, dlopen,
+``loadedPackages``) goes through a :class:`Runtime`. Inside Pyodide that is
+:class:`~micropip2.runtime.pyodide.PyodideRuntime`; on a plain CPython host (ahead-of-time
+locking, unit tests of pure logic) it is :class:`~micropip2.runtime.host.HostRuntime`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Mapping, Protocol
+
+
+class Runtime(Protocol):
+    """What micropip2 needs from the JavaScript side."""
+
+    async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> bytes:
+        """GET ``url`` (absolute, or relative to the page/process); raise DownloadError on failure."""
+        ...
+
+    async def read_host_file(self, path: str) -> bytes:
+        """Read a file of the host machine (Node's file system); raise DownloadError on failure."""
+        ...
+
+    async def load_dynlib(self, path: str) -> None:
+        """dlopen the shared library at ``path`` (in the Emscripten file system) ahead of import."""
+        ...
+
+    def loaded_packages(self) -> dict[str, str]:
+        """Pyodide's ``loadedPackages``: distribution name -> where it came from."""
+        ...
+
+    def set_loaded_package(self, name: str, source: str | None) -> None:
+        """Record ``name`` as loaded from ``source``; ``None`` removes the entry."""
+        ...
+
+
+_current: Runtime | None = None
+
+
+def current_runtime() -> Runtime:
+    """The runtime this interpreter runs in (created once)."""
+    global _current
+    if _current is None:
+        if sys.platform == "emscripten":
+            from .pyodide import PyodideRuntime
+
+            _current = PyodideRuntime()
+        else:
+            from .host import HostRuntime
+
+            _current = HostRuntime()
+    return _current

@@ -1,0 +1,53 @@
+"""A stand-in runtime for a plain CPython host: urllib for fetch, no shared libraries to load.
+
+Used when micropip2 runs outside Pyodide (ahead-of-time locking, host-side unit tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Mapping
+
+from ..errors import DownloadError
+
+
+class HostRuntime:
+    def __init__(self) -> None:
+        self._loaded: dict[str, str] = {}
+
+    async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> bytes:
+        if "://" not in url:  # relative: a path from the working directory
+            return await self.read_host_file(url)
+        return await asyncio.to_thread(self._fetch_blocking, url, dict(headers or {}))
+
+    @staticmethod
+    def _fetch_blocking(url: str, headers: dict[str, str]) -> bytes:
+        request = urllib.request.Request(url, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            raise DownloadError(f"could not fetch {url}: the server answered HTTP {exc.code} {exc.reason}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise DownloadError(f"could not fetch {url}: {exc}") from None
+
+    async def read_host_file(self, path: str) -> bytes:
+        try:
+            return Path(path).read_bytes()
+        except OSError as exc:
+            raise DownloadError(f"could not read the host file {path!r}: {exc.strerror}") from None
+
+    async def load_dynlib(self, path: str) -> None:
+        """Nothing to do: CPython's own import machinery loads extension modules."""
+
+    def loaded_packages(self) -> dict[str, str]:
+        return dict(self._loaded)
+
+    def set_loaded_package(self, name: str, source: str | None) -> None:
+        if source is None:
+            self._loaded.pop(name, None)
+        else:
+            self._loaded[name] = source

@@ -1,0 +1,75 @@
+"""The Pyodide side of the runtime boundary: the only module that imports ``js``/``pyodide_js``.
+
+Names under ``pyodide_js._api`` are private to Pyodide and have changed between releases; each
+one used here is named once, in this file.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..errors import DownloadError
+
+
+class PyodideRuntime:
+    def __init__(self) -> None:
+        import pyodide_js
+
+        self._js = pyodide_js
+        self._api = pyodide_js._api
+
+    @property
+    def in_node(self) -> bool:
+        import js
+
+        process = getattr(js, "process", None)
+        return process is not None and getattr(getattr(process, "release", None), "name", "") == "node"
+
+    async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> bytes:
+        from pyodide.http import pyfetch
+
+        if "://" not in url and self.in_node:  # Node's fetch has no base URL: a path of the host
+            return await self.read_host_file(url)
+        try:
+            response = await pyfetch(url, headers=dict(headers or {}))
+        except Exception as exc:  # a JsException or OSError from the network layer
+            raise DownloadError(f"could not fetch {url}: {_js_reason(exc)}") from None
+        if not response.ok:
+            status = f"HTTP {response.status} {response.status_text}".rstrip()
+            raise DownloadError(f"could not fetch {url}: the server answered {status}")
+        try:
+            return await response.bytes()
+        except Exception as exc:
+            raise DownloadError(f"download of {url} broke off: {_js_reason(exc)}") from None
+
+    async def read_host_file(self, path: str) -> bytes:
+        if not self.in_node:
+            raise DownloadError(
+                f"cannot read the local file {path!r}: a browser has no access to the host's files; "
+                "serve it over http(s) or put it in the Emscripten file system and use an emfs: path"
+            )
+        try:
+            data = await self._api.loadBinaryFile(path)
+        except Exception as exc:
+            raise DownloadError(f"could not read the host file {path!r}: {_js_reason(exc)}") from None
+        return bytes(data.to_py())
+
+    async def load_dynlib(self, path: str) -> None:
+        await self._api.loadDynlib(path)
+
+    def loaded_packages(self) -> dict[str, str]:
+        return dict(self._js.loadedPackages.to_py())
+
+    def set_loaded_package(self, name: str, source: str | None) -> None:
+        if source is None:
+            try:
+                delattr(self._js.loadedPackages, name)
+            except AttributeError:
+                pass
+        else:
+            setattr(self._js.loadedPackages, name, source)
+
+
+def _js_reason(exc: Any) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return message.strip().splitlines()[0] if message.strip() else type(exc).__name__

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Prepare a machine for micropip2's tests; idempotent and quick when already done.
+#
+#   1. Debian's Chromium (/usr/bin/chromium) for the browser runtime, unless present or
+#      MICROPIP2_NO_BROWSER=1
+#   2. npm ci (pinned Pyodide runtimes and playwright-core; never downloads a browser)
+#   3. .venv from a Python >= 3.12 (pyenv's 3.13.0 preferred) with requirements-dev.txt
+#   4. scripts/build_dist.py: build/dist/<version>/ and build/wheels/
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# --- 1. Chromium -------------------------------------------------------------------------
+if [[ "${MICROPIP2_NO_BROWSER:-}" == "1" ]]; then
+    say "MICROPIP2_NO_BROWSER=1: not checking for Chromium"
+elif [[ -x /usr/bin/chromium ]]; then
+    :
+else
+    say "installing Debian's chromium"
+    SUDO=()
+    if [[ "$(id -u)" != 0 ]]; then
+        command -v sudo >/dev/null || die "/usr/bin/chromium is missing and we are not root (set MICROPIP2_NO_BROWSER=1 to skip browser tests)"
+        SUDO=(sudo)
+    fi
+    "${SUDO[@]}" apt-get update -q
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends chromium
+    [[ -x /usr/bin/chromium ]] || die "apt-get installed chromium but /usr/bin/chromium is missing"
+fi
+
+# --- 2. npm ------------------------------------------------------------------------------
+command -v node >/dev/null || die "node is not on PATH"
+command -v npm >/dev/null || die "npm is not on PATH"
+npm_stamp="node_modules/.micropip2-npm-stamp"
+npm_hash="$(hash_of package.json package-lock.json)"
+if [[ -f "$npm_stamp" && "$(cat "$npm_stamp")" == "$npm_hash" ]]; then
+    :
+else
+    say "npm ci"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+    printf '%s' "$npm_hash" > "$npm_stamp"
+fi
+
+# --- 3. Python venv ----------------------------------------------------------------------
+py_ok() {  # is "$1" a CPython >= 3.12?
+    [[ -n "$1" ]] && "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null
+}
+
+find_python() {
+    local c
+    for v in 3.13.0 3.13 3.12.1 3.12; do
+        c="$(PYENV_VERSION=$v python3 -c 'import sys; print(sys.executable)' 2>/dev/null || true)"
+        if py_ok "$c"; then echo "$c"; return; fi
+    done
+    for c in "$HOME"/.pyenv/versions/3.13*/bin/python3 "$HOME"/.pyenv/versions/3.12*/bin/python3 \
+             "$(command -v python3.13 || true)" "$(command -v python3.12 || true)" \
+             "$(command -v python3 || true)"; do
+        if [[ -x "$c" ]] && py_ok "$c"; then echo "$c"; return; fi
+    done
+}
+
+if [[ -x .venv/bin/python ]] && py_ok .venv/bin/python; then
+    :
+else
+    base="$(find_python)"
+    [[ -n "$base" ]] || die "no Python >= 3.12 found (tried pyenv 3.13/3.12, python3.13, python3.12, python3); pyodide-lock needs >= 3.12"
+    say "creating .venv with $base ($("$base" --version))"
+    rm -rf .venv
+    "$base" -m venv .venv
+fi
+
+venv_stamp=".venv/.micropip2-requirements-stamp"
+venv_hash="$(hash_of requirements-dev.txt)"
+if [[ -f "$venv_stamp" && "$(cat "$venv_stamp")" == "$venv_hash" ]]; then
+    :
+else
+    say "pip install -r requirements-dev.txt"
+    .venv/bin/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+    printf '%s' "$venv_hash" > "$venv_stamp"
+fi
+
+# --- 4. Pyodide distributions ------------------------------------------------------------
+.venv/bin/python scripts/build_dist.py

@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+// Runs Python code in Pyodide for micropip2's tests (see tests/support/pyodide_runtime.py).
+//
+//   node runner.mjs --dist build/dist/314.0.7
+//   node runner.mjs --dist build/dist/314.0.7 --browser \
+//        --base-url http://127.0.0.1:PORT/dist/314.0.7/ [--harness-url URL]
+//
+// Node mode boots Pyodide in this process from the dist directory. Browser mode drives
+// Debian's /usr/bin/chromium through playwright-core and boots Pyodide in a page
+// (tests/support/harness.html) served, together with the dist directory, by the static
+// server the Python side started.
+//
+// Protocol (JSON lines): after boot, one line {"ready": true, "boot_ms": N, "version": V}
+// on stdout (or {"ready": false, "error": "..."} and exit 1). Then for each stdin line
+// {"id": n, "code": "...", "filename": "<optional name for tracebacks>"} one stdout line
+//   {"id": n, "ok": true, "result": <str or null>, "stdout": "...", "stderr": "..."}
+//   {"id": n, "ok": false, "error": {"type", "module", "message", "traceback"}, "stdout", "stderr"}
+// `result` is str() of the value of the code's last expression (None -> null). Every
+// request runs with fresh globals in the same interpreter. EOF on stdin ends the runner.
+// Anything else (Pyodide's progress messages, the browser console) goes to stderr.
+
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import { parseArgs } from "node:util";
+import { pathToFileURL, fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const PACKAGES = ["micropip2"];
+
+// stdout carries the protocol only: keep stray console output (Pyodide logs package
+// loading with console.log) away from it.
+const protocolOut = process.stdout;
+const log = (...a) => process.stderr.write(a.map(String).join(" ") + "\n");
+console.log = console.info = console.debug = console.warn = log;
+
+function send(obj) {
+  protocolOut.write(JSON.stringify(obj) + "\n");
+}
+
+function fail(msg) {
+  send({ ready: false, error: msg });
+  log(`runner: ${msg}`);
+  process.exitCode = 1;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    dist: { type: "string" },
+    browser: { type: "boolean", default: false },
+    "base-url": { type: "string" },
+    "harness-url": { type: "string" },
+    chromium: { type: "string", default: "/usr/bin/chromium" },
+  },
+});
+
+async function bootNode() {
+  if (!args.dist) throw new Error("--dist is required");
+  const dist = path.resolve(args.dist) + path.sep;
+  const lockPath = path.join(dist, "pyodide-lock.json");
+  const lock = JSON.parse(fs.readFileSync(lockPath, "utf8"));
+  const { loadPyodide } = await import(pathToFileURL(path.join(dist, "pyodide.mjs")).href);
+  const { bootHarness } = await import("./harness_core.mjs");
+  const harness = await bootHarness({
+    loadPyodide,
+    // On Node, Pyodide resolves lockfile file names against packageBaseUrl as file paths
+    // and reads them from packageCacheDir; both must be the local dist directory.
+    loadOptions: { indexURL: dist, lockFileURL: lockPath, packageBaseUrl: dist, packageCacheDir: dist },
+    lock,
+    packages: PACKAGES,
+    log,
+  });
+  return {
+    version: harness.version,
+    run: (code, filename) => harness.run(code, filename),
+    close: async () => {},
+  };
+}
+
+async function bootBrowser() {
+  const baseUrl = args["base-url"];
+  if (!baseUrl) throw new Error("--browser needs --base-url (the served dist directory)");
+  const distUrl = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
+  const harnessUrl = new URL(args["harness-url"] || new URL("../../support/harness.html", distUrl));
+  harnessUrl.searchParams.set("dist", distUrl);
+  harnessUrl.searchParams.set("packages", PACKAGES.join(","));
+
+  const { chromium } = await import("playwright-core");
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "micropip2-chromium-"));
+  let context;
+  let closing = false;
+  const cleanup = async () => {
+    try {
+      if (context) await context.close();
+    } finally {
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    }
+  };
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: args.chromium,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  } catch (e) {
+    await cleanup();
+    throw new Error(`could not launch ${args.chromium}: ${e.message}`);
+  }
+  log(`runner: Chromium launched at ${Math.round(performance.now())} ms`);
+  const page = context.pages()[0] || (await context.newPage());
+  page.on("console", (m) => log(`[chrome console.${m.type()}] ${m.text()}`));
+  page.on("pageerror", (e) => log(`[chrome pageerror] ${e.stack || e}`));
+  page.on("crash", () => {
+    log("runner: the Chromium page crashed");
+    process.exit(1);
+  });
+  context.on("close", () => {
+    if (!closing) {
+      log("runner: Chromium went away");
+      process.exit(1);
+    }
+  });
+  try {
+    const resp = await page.goto(harnessUrl.href);
+    if (!resp || !resp.ok()) throw new Error(`GET ${harnessUrl.href}: HTTP ${resp && resp.status()}`);
+    const boot = await page.evaluate(() => window.mp2Boot);
+    if (!boot.ok) throw new Error(`booting Pyodide in Chromium failed: ${boot.error}`);
+    return {
+      version: boot.version,
+      run: (code, filename) =>
+        page.evaluate(([c, f]) => window.mp2Harness.run(c, f), [code, filename || null]),
+      close: async () => {
+        closing = true;
+        await cleanup();
+      },
+    };
+  } catch (e) {
+    closing = true;
+    await cleanup();
+    throw e;
+  }
+}
+
+async function main() {
+  let runtime;
+  try {
+    runtime = await (args.browser ? bootBrowser() : bootNode());
+  } catch (e) {
+    fail(e && e.stack ? e.stack : String(e));
+    return;
+  }
+  send({ ready: true, boot_ms: Math.round(performance.now()), version: runtime.version });
+
+  const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let pending = Promise.resolve();
+  rl.on("line", (line) => {
+    if (!line.trim()) return;
+    let req;
+    try {
+      req = JSON.parse(line);
+    } catch (e) {
+      send({ id: null, ok: false, error: { type: "ProtocolError", module: "", message: `bad JSON: ${e.message}`, traceback: "" } });
+      return;
+    }
+    pending = pending.then(async () => {
+      let reply;
+      try {
+        reply = await runtime.run(String(req.code), req.filename);
+      } catch (e) {
+        reply = { ok: false, error: { type: "HarnessError", module: "", message: String(e && e.message), traceback: String(e && e.stack) }, stdout: "", stderr: "" };
+      }
+      send({ id: req.id, ...reply });
+    });
+  });
+  rl.on("close", async () => {
+    await pending;
+    await runtime.close();
+    process.exit(0);
+  });
+}
+
+await main();

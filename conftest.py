@@ -13,6 +13,8 @@ Environment
     MICROPIP2_TEST_RUNTIMES=node-314.0.7,chrome-314.0.7   use only these runtimes
     MICROPIP2_NO_BROWSER=1                                skip the Chromium runtimes
     MICROPIP2_RUNNER_LOG=1                                echo the runners' logs live
+    MICROPIP2_CHROMIUM=/path/to/chromium                  another Chromium binary
+    MICROPIP2_POOL_LOOKAHEAD=2                            runtimes booted ahead of the tests
 """
 
 from __future__ import annotations
@@ -56,16 +58,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("runtime_314", _runtime_params(["node-314.0.7"]), indirect=True)
 
 
-def _prepare_dists() -> None:
-    """Build micropip2's wheel from the working tree into build/dist/* (whole dists if missing)."""
+def _prepare_dists() -> dict[str, str]:
+    """Build micropip2's wheel from the working tree into build/dist/* (whole dists if missing).
+
+    Returns {pyodide version: this session's lockfile, relative to the dist dir}."""
     spec = importlib.util.spec_from_file_location("_mp2_build_dist", ROOT / "scripts" / "build_dist.py")
     build_dist = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build_dist)
     pins = build_dist.load_pins()
     if all((p.dir / build_dist.LOCK_NAME).exists() for p in pins.dists.values()):
-        build_dist.build_micropip2()
-    else:
-        build_dist.build_all()
+        return build_dist.build_micropip2()
+    return build_dist.build_all()
 
 
 def _get_pool() -> rt.RuntimePool:

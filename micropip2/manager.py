@@ -98,9 +98,14 @@ class PackageManager:
         constraints: list[str] | None = None,
         reinstall: bool = False,
         verbose: bool | int | None = None,
-            hashes: Mapping[str, str] | None = None,
+        hashes: Mapping[str, str] | None = None,
     ) -> InstallReport:
-        """Install wheels given by URL or path (and ``name @ url``), all or nothing."""
+        """Install wheels given by URL or path (and ``name @ url``), all or nothing.
+
+        The signature is micropip's. ``keep_going``, ``credentials``, ``pre``, ``index_urls`` and
+        ``constraints`` govern finding packages by name, which arrives with the resolver; they do
+        not change how a wheel given by location is installed.
+        """
         say = _printer(verbose)
         texts = [requirements] if isinstance(requirements, str) else list(requirements)
         report = InstallReport()

@@ -6,7 +6,7 @@ For every runtime pinned in tests/dist/pins.toml this writes build/dist/<version
 * the runtime files of the npm package (node_modules/<npm_package>/),
 * the wheels listed in that runtime's ``lock``, downloaded with pip by exact version and
   checked against the sha256 pinned in pins.toml (cached in build/wheel-cache/),
-* micropip2's own wheel, built from the working tree,
+* micropip2's own wheel, built from the working tree (in micropip2-builds/<sha>/, see below),
 * a pyodide-lock.json with the npm lockfile's ``info`` and exactly those packages.
 
 It also fills build/wheels/ with the pinned ``[[extra_wheel]]`` files (not in any lockfile).
@@ -45,7 +45,7 @@ BUILD = REPO / "build"
 DIST_ROOT = BUILD / "dist"
 WHEEL_CACHE = BUILD / "wheel-cache"
 EXTRA_WHEELS = BUILD / "wheels"
-MICROPIP2_BUILD = BUILD / "micropip2-wheel"
+MICROPIP2_BUILDS = "micropip2-builds"  # per-build subfolder of each dist dir
 LOCK_NAME = "pyodide-lock.json"
 
 # Runtime files copied from the npm package; the first group is required.
@@ -302,7 +302,7 @@ def package_entry(path: Path, pin: DistPin):
     )
 
 
-def write_lockfile(pin: DistPin, entries: dict) -> bool:
+def write_lockfile(pin: DistPin, entries: dict, path: Path) -> bool:
     from pyodide_lock import PyodideLockSpec
 
     npm_lock = PyodideLockSpec.from_json(pin.npm_dir / LOCK_NAME)
@@ -318,9 +318,19 @@ def write_lockfile(pin: DistPin, entries: dict) -> bool:
             f"add their wheels to `lock` in {PINS_FILE.relative_to(REPO)}"
         )
     spec = PyodideLockSpec(info=npm_lock.info, packages=dict(sorted(entries.items())), tool=npm_lock.tool)
-    spec.check_wheel_filenames()
+    check_wheel_filenames(spec)
     text = json.dumps(spec.to_dict(), indent=1, sort_keys=True) + "\n"
-    return atomic_write_bytes(pin.dir / LOCK_NAME, text.encode())
+    return atomic_write_bytes(path, text.encode())
+
+
+def check_wheel_filenames(spec) -> None:
+    """Name and version in each wheel's file name (the last path segment) match its entry."""
+    from packaging.utils import canonicalize_name, canonicalize_version
+
+    for key, pkg in spec.packages.items():
+        name, version, _, _ = parse_wheel(pkg.file_name.rsplit("/", 1)[-1])
+        if canonicalize_name(name) != key or canonicalize_version(version) != canonicalize_version(pkg.version):
+            raise BuildError(f"lockfile entry {key} ({pkg.name} {pkg.version}) does not match {pkg.file_name}")
 
 
 def read_lock_entries(pin: DistPin) -> dict:
@@ -331,6 +341,13 @@ def read_lock_entries(pin: DistPin) -> dict:
 
 # --------------------------------------------------------------------------------------
 # micropip2's own wheel
+#
+# Each build goes to build/dist/<version>/micropip2-builds/<sha256[:16]>/ together with a
+# lockfile that names it, so test sessions running at the same time from different
+# working trees never swap each other's wheel (browsers check the sha256; Node does not,
+# so a swap there would silently test other code). The build is reproducible
+# (SOURCE_DATE_EPOCH), so identical trees share one build directory. The dist's top-level
+# pyodide-lock.json names the most recent build (for manual use, demos, benchmarks).
 
 
 def micropip2_source() -> Path:
@@ -338,46 +355,59 @@ def micropip2_source() -> Path:
     return Path(os.environ.get("MICROPIP2_SOURCE") or REPO).resolve()
 
 
-def build_micropip2_wheel(source: Path | None = None) -> Path:
-    """Build micropip2's wheel from ``source`` with flit_core (no isolation; ~0.3 s)."""
+def build_micropip2_wheel(out: Path, source: Path | None = None) -> Path:
+    """Build micropip2's wheel from ``source`` into ``out`` with flit_core (~0.2 s)."""
     source = source or micropip2_source()
-    out = MICROPIP2_BUILD
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     code = "import sys, flit_core.buildapi as b; print(b.build_wheel(sys.argv[1]))"
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "315532800"}  # 1980-01-01: reproducible zips
     proc = subprocess.run([sys.executable, "-c", code, str(out)], cwd=source,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise BuildError(f"building micropip2's wheel from {source} failed:\n{proc.stdout}{proc.stderr}")
-    wheels = list(out.glob("*.whl"))
+    wheels = list(out.glob("micropip2-*.whl"))
     if len(wheels) != 1:
-        raise BuildError(f"expected one wheel in {out}, found {wheels}")
+        raise BuildError(f"expected one micropip2 wheel in {out}, found {wheels}")
     return wheels[0]
 
 
-def install_micropip2(wheel: Path, pins: Pins, versions=None) -> None:
-    for version in versions or pins.dists:
-        pin = pins.dists[version]
+def _prune_builds(builds: Path, keep: Path, max_age_s: float = 24 * 3600) -> None:
+    now = time.time()
+    for d in builds.iterdir():
+        if d != keep and d.is_dir() and now - d.stat().st_mtime > max_age_s:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def install_micropip2(wheel: Path, pin: DistPin, base_entries: dict | None = None) -> str:
+    """Put ``wheel`` into ``pin``'s dist; return its lockfile's path relative to the dist."""
+    if base_entries is None:
         if not (pin.dir / LOCK_NAME).exists():
             raise BuildError(f"{pin.dir / LOCK_NAME} is missing: run scripts/build_dist.py first")
-        for old in pin.dir.glob("micropip2-*.whl"):
-            if old.name != wheel.name:
-                old.unlink()
-        place_file(wheel, pin.dir / wheel.name)
-        entries = read_lock_entries(pin)
-        key, spec = package_entry(pin.dir / wheel.name, pin)
-        entries[key] = spec
-        write_lockfile(pin, entries)
+        base_entries = {k: v for k, v in read_lock_entries(pin).items() if k != "micropip2"}
+    sha = sha256_of(wheel)
+    builds = pin.dir / MICROPIP2_BUILDS
+    build_dir = builds / sha[:16]
+    place_file(wheel, build_dir / wheel.name)
+    key, spec = package_entry(build_dir / wheel.name, pin)
+    spec.file_name = f"{MICROPIP2_BUILDS}/{sha[:16]}/{wheel.name}"
+    entries = {**base_entries, key: spec}
+    write_lockfile(pin, entries, build_dir / LOCK_NAME)
+    write_lockfile(pin, entries, pin.dir / LOCK_NAME)
+    os.utime(build_dir)  # in use: keep it from being pruned
+    _prune_builds(builds, keep=build_dir)
+    return f"{MICROPIP2_BUILDS}/{sha[:16]}/{LOCK_NAME}"
 
 
-def build_micropip2(source: Path | None = None) -> Path:
-    """Rebuild micropip2's wheel from the working tree into every dist; return the wheel."""
+def build_micropip2(source: Path | None = None) -> dict[str, str]:
+    """Rebuild micropip2's wheel from the working tree into every dist.
+
+    Returns {pyodide version: path of the lockfile naming this build, relative to that
+    version's dist directory}.
+    """
     pins = load_pins()
-    with build_lock():
-        wheel = build_micropip2_wheel(source)
-        install_micropip2(wheel, pins)
-    return wheel
+    with build_lock(), tempfile.TemporaryDirectory(dir=BUILD, prefix=".micropip2-wheel-") as tmp:
+        wheel = build_micropip2_wheel(Path(tmp), source)
+        return {version: install_micropip2(wheel, pin) for version, pin in pins.dists.items()}
 
 
 # --------------------------------------------------------------------------------------
@@ -406,7 +436,7 @@ def build_runtime_files(pin: DistPin) -> None:
             log(f"{pin.version}: copied {f}")
 
 
-def build_dist(pin: DistPin, pins: Pins, offline: bool, micropip2_wheel: Path) -> None:
+def build_dist(pin: DistPin, pins: Pins, offline: bool, micropip2_wheel: Path) -> str:
     build_runtime_files(pin)
     entries = {}
     wanted = set()
@@ -421,18 +451,10 @@ def build_dist(pin: DistPin, pins: Pins, offline: bool, micropip2_wheel: Path) -
         entries[key] = spec
         wanted.add(file)
     for old in pin.dir.glob("*.whl"):
-        if old.name not in wanted and not old.name.startswith("micropip2-"):
+        if old.name not in wanted:
             log(f"{pin.version}: removing stale {old.name}")
             old.unlink()
-    # micropip2 itself (placed last so that its depends are checked against the rest)
-    for old in pin.dir.glob("micropip2-*.whl"):
-        if old.name != micropip2_wheel.name:
-            old.unlink()
-    place_file(micropip2_wheel, pin.dir / micropip2_wheel.name)
-    key, spec = package_entry(pin.dir / micropip2_wheel.name, pin)
-    entries[key] = spec
-    if write_lockfile(pin, entries):
-        log(f"{pin.version}: wrote {LOCK_NAME} ({len(entries)} packages)")
+    return install_micropip2(micropip2_wheel, pin, base_entries=entries)
 
 
 def build_extra_wheels(pins: Pins, offline: bool) -> None:
@@ -445,13 +467,14 @@ def build_extra_wheels(pins: Pins, offline: bool) -> None:
             log(f"wheels: placed {file}")
 
 
-def build_all(offline: bool = False, versions=None) -> None:
+def build_all(offline: bool = False, versions=None) -> dict[str, str]:
+    """Build every dist (and build/wheels/); return what :func:`build_micropip2` returns."""
     pins = load_pins()
-    with build_lock():
-        wheel = build_micropip2_wheel()
-        for version in versions or pins.dists:
-            build_dist(pins.dists[version], pins, offline, wheel)
+    with build_lock(), tempfile.TemporaryDirectory(dir=BUILD, prefix=".micropip2-wheel-") as tmp:
+        wheel = build_micropip2_wheel(Path(tmp))
+        result = {v: build_dist(pins.dists[v], pins, offline, wheel) for v in versions or pins.dists}
         build_extra_wheels(pins, offline)
+        return result
 
 
 def main(argv=None) -> int:
@@ -465,10 +488,11 @@ def main(argv=None) -> int:
     t0 = time.monotonic()
     try:
         if args.micropip2_only:
-            wheel = build_micropip2()
-            log(f"micropip2 wheel {wheel.name} installed into {DIST_ROOT.relative_to(REPO)}/*")
+            locks = build_micropip2()
         else:
-            build_all(offline=args.offline, versions=args.versions)
+            locks = build_all(offline=args.offline, versions=args.versions)
+        for version, lock in locks.items():
+            log(f"{version}: micropip2 lockfile {DIST_ROOT.relative_to(REPO)}/{version}/{lock}")
     except BuildError as e:
         log(f"error: {e}")
         return 1

@@ -49,7 +49,7 @@ def test_python_and_platform_version(runtime):
 def test_runtime_attributes(runtime):
     assert runtime.id == f"{runtime.kind}-{runtime.version}"
     assert runtime.kind in ("node", "chrome")
-    assert (runtime.dist_dir / "pyodide-lock.json").is_file()
+    assert runtime.lockfile.is_file() and runtime.dist_dir in runtime.lockfile.parents
     assert runtime.pyodide_version == runtime.version
     assert runtime.run("import pyodide; pyodide.__version__") == runtime.version
     # (pyodide.ffi.IN_BROWSER is no help: True on Node in 0.29.5, gone in 314)
@@ -132,7 +132,7 @@ def test_micropip2_and_dependencies_import(runtime):
          ["micropip2", "packaging", "resolvelib", "pyodide-lock", "attrs", "cattrs"]}
         """
     )
-    lock = json.loads((runtime.dist_dir / "pyodide-lock.json").read_text())["packages"]
+    lock = json.loads(runtime.lockfile.read_text())["packages"]
     assert got == {name: lock[name]["version"] for name in got}
 
 

@@ -31,9 +31,11 @@ import inspect
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -101,8 +103,7 @@ class RuntimeSpec:
         return self.id
 
 
-def _read_dist_info(dist_dir: Path) -> dict:
-    lock = dist_dir / "pyodide-lock.json"
+def _read_lock_info(lock: Path) -> dict:
     if not lock.exists():
         raise RuntimeFailure(f"{lock} is missing: run scripts/setup.sh (or scripts/build_dist.py)")
     return json.loads(lock.read_text(encoding="utf-8"))["info"]
@@ -134,12 +135,14 @@ class PyodideRuntime:
     """
 
     def __init__(self, spec: RuntimeSpec | str, *, base_url: str | None = None, server=None,
-                 dist_dir: Path | None = None, echo_output: bool = True):
+                 dist_dir: Path | None = None, lockfile: str = "pyodide-lock.json",
+                 echo_output: bool = True):
         self.spec = RuntimeSpec.parse(spec) if isinstance(spec, str) else spec
         self.kind = self.spec.kind
         self.version = self.spec.version
         self.dist_dir = Path(dist_dir) if dist_dir is not None else self.spec.dist_dir
-        info = _read_dist_info(self.dist_dir)
+        self.lockfile = self.dist_dir / lockfile  # the lockfile this runtime boots with
+        info = _read_lock_info(self.lockfile)
         self.abi_version: str = info["abi_version"]  # "2026_0"
         self.python: str = ".".join(info["python"].split(".")[:2])  # "3.14"
         self.python_full: str = info["python"]  # "3.14.2"
@@ -158,11 +161,15 @@ class PyodideRuntime:
         self._dead: str | None = None
         self._ready = False
 
-        cmd = [os.environ.get("MICROPIP2_NODE", "node"), str(RUNNER), "--dist", str(self.dist_dir)]
+        cmd = [os.environ.get("MICROPIP2_NODE", "node"), str(RUNNER), "--dist", str(self.dist_dir),
+               "--lockfile", lockfile]
+        self._user_data_dir: str | None = None
         if self.kind == "chrome":
             if base_url is None:
                 raise ValueError("a chrome runtime needs base_url (the served dist directory)")
-            cmd += ["--browser", "--base-url", base_url]
+            self._user_data_dir = tempfile.mkdtemp(prefix="micropip2-chromium-")
+            cmd += ["--browser", "--base-url", base_url, "--user-data-dir", self._user_data_dir,
+                    "--chromium", os.environ.get("MICROPIP2_CHROMIUM", "/usr/bin/chromium")]
         self.started_at = time.monotonic()
         self._proc = subprocess.Popen(
             cmd,
@@ -173,7 +180,7 @@ class PyodideRuntime:
             text=True,
             encoding="utf-8",
             bufsize=1,
-            start_new_session=True,  # its own process group: Chromium goes down with it
+            start_new_session=True,  # own process group, so kill() reaches all of it
         )
         threading.Thread(target=self._read_stdout, daemon=True, name=f"{self.id}-stdout").start()
         threading.Thread(target=self._read_stderr, daemon=True, name=f"{self.id}-stderr").start()
@@ -329,12 +336,27 @@ class PyodideRuntime:
 
     # ----------------------------------------------------------------------------
     def kill(self) -> None:
+        """Stop the runner now: SIGTERM (it closes its browser), then SIGKILL its group."""
         if self._proc.poll() is None:
+            self._proc.terminate()
             try:
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
+                self._proc.wait(timeout=8)
+            except subprocess.TimeoutExpired:
                 pass
-            self._proc.wait()
+        self._kill_group()
+        self._proc.wait()
+        self._remove_user_data_dir()
+
+    def _kill_group(self) -> None:
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _remove_user_data_dir(self) -> None:
+        if self._user_data_dir is not None:
+            shutil.rmtree(self._user_data_dir, ignore_errors=True)
+            self._user_data_dir = None
 
     def close(self, timeout: float = 20) -> None:
         """End the runner (EOF on stdin; it closes Chromium), killing it if it lingers."""
@@ -347,11 +369,8 @@ class PyodideRuntime:
                 self._proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
-        # the process group may still hold Chromium helpers
-        try:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        self._kill_group()  # anything left in the runner's process group
+        self._remove_user_data_dir()
         for stream in (self._proc.stdout, self._proc.stderr):
             try:
                 stream.close()
@@ -397,13 +416,14 @@ class RuntimePool:
     it booting while tests run, so a test rarely waits for a boot, and nothing is booted
     that no test will use. Asking for something off-schedule still works (it boots then).
     ``prepare`` runs once, in a background thread started by :meth:`start`, before any
-    runtime boots: it rebuilds micropip2's wheel into the dists.
+    runtime boots: it rebuilds micropip2's wheel into the dists and returns
+    {pyodide version: lockfile naming that build, relative to the dist dir}.
     """
 
     def __init__(self, schedule: list[str], prepare: Callable[[], Any] | None = None,
                  server_factory: Callable[[], Any] | None = None, lookahead: int | None = None):
         self.schedule = list(schedule)
-        self.lookahead = lookahead if lookahead is not None else int(os.environ.get("MICROPIP2_POOL_LOOKAHEAD", "3"))
+        self.lookahead = lookahead if lookahead is not None else int(os.environ.get("MICROPIP2_POOL_LOOKAHEAD", "2"))
         self._pos = 0
         self._prepare = prepare
         self._server_factory = server_factory
@@ -416,6 +436,7 @@ class RuntimePool:
         self._prepare_error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
+        self.lockfiles: dict[str, str] = {}  # pyodide version -> lockfile (from prepare)
 
     def start(self) -> "RuntimePool":
         self._thread = threading.Thread(target=self._background_start, daemon=True, name="runtime-pool")
@@ -425,7 +446,7 @@ class RuntimePool:
     def _background_start(self) -> None:
         try:
             if self._prepare is not None:
-                self._prepare()
+                self.lockfiles = dict(self._prepare() or {})
         except BaseException as e:  # reported to every test that wants a runtime
             self._prepare_error = e
         finally:
@@ -455,7 +476,8 @@ class RuntimePool:
         spec = RuntimeSpec.parse(ident)
         server = self.server
         base_url = server.url(f"/dist/{spec.version}/") if server is not None else None
-        return PyodideRuntime(spec, base_url=base_url, server=server)
+        lockfile = self.lockfiles.get(spec.version, "pyodide-lock.json")
+        return PyodideRuntime(spec, base_url=base_url, server=server, lockfile=lockfile)
 
     def _top_up(self) -> None:
         """(Under self._lock.) Boot whatever the next `lookahead` scheduled tests need."""

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Runs Python code in Pyodide for micropip2's tests (see tests/support/pyodide_runtime.py).
 //
-//   node runner.mjs --dist build/dist/314.0.7
+//   node runner.mjs --dist build/dist/314.0.7 [--lockfile micropip2-builds/<sha>/pyodide-lock.json]
 //   node runner.mjs --dist build/dist/314.0.7 --browser \
-//        --base-url http://127.0.0.1:PORT/dist/314.0.7/ [--harness-url URL]
+//        --base-url http://127.0.0.1:PORT/dist/314.0.7/ [--lockfile ...] [--harness-url URL]
+//
+// --lockfile is relative to the dist directory (default pyodide-lock.json); the wheels it
+// names are resolved against the dist directory too.
 //
 // Node mode boots Pyodide in this process from the dist directory. Browser mode drives
 // Debian's /usr/bin/chromium through playwright-core and boots Pyodide in a page
@@ -51,14 +54,18 @@ const { values: args } = parseArgs({
     browser: { type: "boolean", default: false },
     "base-url": { type: "string" },
     "harness-url": { type: "string" },
+    lockfile: { type: "string", default: "pyodide-lock.json" },
     chromium: { type: "string", default: "/usr/bin/chromium" },
+    // a fresh, empty directory owned by the caller (who removes it); default: a temp dir
+    // this runner creates and removes
+    "user-data-dir": { type: "string" },
   },
 });
 
 async function bootNode() {
   if (!args.dist) throw new Error("--dist is required");
   const dist = path.resolve(args.dist) + path.sep;
-  const lockPath = path.join(dist, "pyodide-lock.json");
+  const lockPath = path.join(dist, args.lockfile);
   const lock = JSON.parse(fs.readFileSync(lockPath, "utf8"));
   const { loadPyodide } = await import(pathToFileURL(path.join(dist, "pyodide.mjs")).href);
   const { bootHarness } = await import("./harness_core.mjs");
@@ -84,23 +91,37 @@ async function bootBrowser() {
   const distUrl = baseUrl.endsWith("/") ? baseUrl : baseUrl + "/";
   const harnessUrl = new URL(args["harness-url"] || new URL("../../support/harness.html", distUrl));
   harnessUrl.searchParams.set("dist", distUrl);
+  harnessUrl.searchParams.set("lockfile", args.lockfile);
   harnessUrl.searchParams.set("packages", PACKAGES.join(","));
 
   const { chromium } = await import("playwright-core");
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "micropip2-chromium-"));
+  const ownDir = !args["user-data-dir"];
+  const userDataDir = args["user-data-dir"] || fs.mkdtempSync(path.join(os.tmpdir(), "micropip2-chromium-"));
   let context;
   let closing = false;
   const cleanup = async () => {
     try {
       if (context) await context.close();
     } finally {
-      fs.rmSync(userDataDir, { recursive: true, force: true });
+      if (ownDir) fs.rmSync(userDataDir, { recursive: true, force: true });
     }
   };
+  // SIGTERM (the host's way to stop a stuck runtime): close the browser, then exit
+  process.on("SIGTERM", async () => {
+    closing = true;
+    const timer = setTimeout(() => process.exit(143), 5000);
+    try {
+      await cleanup();
+    } finally {
+      clearTimeout(timer);
+      process.exit(143);
+    }
+  });
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: args.chromium,
       headless: true,
+      handleSIGTERM: false, // handled above
       args: [
         "--no-sandbox",
         "--disable-gpu",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import sys
 import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Mapping, NamedTuple
+from typing import NamedTuple
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -141,12 +143,12 @@ class PackageManager:
     def list(self) -> PackageList:
         return PackageList.from_installed(installed_distributions().values())
 
-    def uninstall(self, packages: str | Iterable[str], *, verbose: bool | int = False) -> list[str]:
+    def uninstall(self, packages: str | Iterable[str], *, verbose: bool | int = False) -> builtins.list[str]:
         """Remove the named distributions (all together); unknown names only warn."""
         say = _printer(verbose)
         names = [packages] if isinstance(packages, str) else list(packages)
         installed = installed_distributions()
-        found: list[InstalledDist] = []
+        found: builtins.list[InstalledDist] = []
         for name in names:
             dist = installed.get(canonicalize_name(name))
             if dist is None:
@@ -168,7 +170,7 @@ class PackageManager:
         if not fit.ok:
             raise IncompatibleWheelError(f"cannot install {direct.text!r}: {direct.filename} is {fit.reason}")
 
-    async def _download_all(self, wanted: list[DirectWheel], say) -> list[Downloaded]:  # type: ignore[no-untyped-def]
+    async def _download_all(self, wanted: builtins.list[DirectWheel], say: Say) -> builtins.list[Downloaded]:
         async def one(direct: DirectWheel) -> Downloaded:
             say(f"Downloading {direct.url}")
             data = await fetch_file(direct.url, self.runtime)
@@ -185,13 +187,13 @@ class PackageManager:
 
     def _plan(
         self,
-        wanted: list[DirectWheel],
-        downloads: list[Downloaded],
+        wanted: builtins.list[DirectWheel],
+        downloads: builtins.list[Downloaded],
         installed: dict[NormalizedName, InstalledDist],
         reinstall: bool,
         report: InstallReport,
-    ) -> list[WheelInstall]:
-        items: list[WheelInstall] = []
+    ) -> builtins.list[WheelInstall]:
+        items: builtins.list[WheelInstall] = []
         seen: dict[NormalizedName, DirectWheel] = {}
         for direct, (wheel, sha256) in zip(wanted, downloads):
             if direct.name is not None and direct.name != wheel.name:
@@ -274,7 +276,9 @@ def _check_dependencies(
         )
 
 
-def _printer(verbose: bool | int | None):  # type: ignore[no-untyped-def]
-    if verbose:
-        return lambda line: print(line)
-    return lambda line: None
+Say = Callable[[str], None]
+
+
+def _printer(verbose: bool | int | None) -> Say:
+    """pip-like progress lines on stdout when ``verbose``."""
+    return print if verbose else (lambda line: None)

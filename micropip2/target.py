@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sys
 import sysconfig
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 
 from packaging.tags import Tag, compatible_tags, cpython_tags
 

@@ -176,6 +176,7 @@ def test_extra_wheels_are_served(runtime, static_server):
 
     async def fetch_sha256(url):
         import hashlib
+
         from pyodide.http import pyfetch
 
         resp = await pyfetch(url)

@@ -30,8 +30,8 @@ async def _install_and_use_uuid_utils(url):
     import micropip2
 
     await micropip2.install(url, deps=False)
-    import uuid_utils
     import pyodide_js
+    import uuid_utils
 
     value = uuid_utils.uuid7()
     return {"text": str(value), "version": value.version, "loaded": pyodide_js.loadedPackages.to_py().get("uuid_utils")}
@@ -58,6 +58,28 @@ def test_cpython_specific_binary_wheel_installs_and_works(mp, index_server):
     py = mp.python.replace(".", "")
     url = _real_wheel(index_server, f"librt-0.16.0-cp{py}-cp{py}-pyemscripten_{mp.abi_version}_wasm32.whl")
     assert mp.call(_install_and_use_librt, url) == "bWljcm9waXAy"
+
+
+async def _install_and_list_loaded_libraries(url):
+    import pyodide_js
+
+    import micropip2
+
+    await micropip2.install(url, deps=False)
+    return sorted(path for path in pyodide_js._module.LDSO.loadedLibsByName.to_py() if "blosc2" in path)
+
+
+def test_every_shared_library_of_a_binary_wheel_is_loaded_at_install(mp, index_server):
+    # blosc2's extension modules link against the vendored blosc2/lib/libblosc2.so
+    url = _real_wheel(index_server, f"blosc2-4.14.1-cp311-abi3-pyemscripten_{mp.abi_version}_wasm32.whl")
+    loaded = [path.rsplit("site-packages/", 1)[1] for path in mp.call(_install_and_list_loaded_libraries, url)]
+    assert loaded == [
+        "blosc2/blosc2_ext.abi3.so",
+        "blosc2/groupby_ext.abi3.so",
+        "blosc2/indexing_ext.abi3.so",
+        "blosc2/lib/libblosc2.so",
+        "blosc2/utf8_ext.abi3.so",
+    ]
 
 
 def test_binary_wheel_for_the_other_platform_year_is_rejected_before_download(mp, index_server):
@@ -87,6 +109,7 @@ async def _installed_facts(requirement, name, **kwargs):
     import importlib.metadata
     import json
     import os
+
     import micropip2
 
     await micropip2.install(requirement, **kwargs)
@@ -162,9 +185,10 @@ async def _install_from_emfs(data):
     with open("/tmp/gamma-1.0-py3-none-any.whl", "wb") as handle:
         handle.write(bytes(data))
     await micropip2.install("emfs:/tmp/gamma-1.0-py3-none-any.whl")
-    import gamma
     import importlib.metadata
     import json
+
+    import gamma
 
     return [gamma.VERSION, json.loads(importlib.metadata.distribution("gamma").read_text("direct_url.json"))["url"]]
 
@@ -176,34 +200,40 @@ def test_emfs_path_installs(mp):
 
 async def _import_after(requirement, module):
     import importlib
+
     import micropip2
 
     await micropip2.install(requirement)
     return importlib.import_module(module).VERSION
 
 
-def test_file_url_reads_the_host_file_on_node(mp, tmp_path):
+@pytest.mark.smoke
+def test_file_url_reads_the_host_file_on_node_and_is_refused_clearly_in_a_browser(mp, tmp_path):
     filename, data = simple_wheel("delta")
     (tmp_path / filename).write_bytes(data)
-    if mp.kind != "node":
-        pytest.skip("file: URLs name host files, which only Node can read")
-    assert mp.call(_import_after, (tmp_path / filename).as_uri(), "delta") == "1.0"
+    if mp.kind == "node":
+        assert mp.call(_import_after, (tmp_path / filename).as_uri(), "delta") == "1.0"
+    else:
+        got = mp.call(_error_of, (tmp_path / filename).as_uri())
+        assert got["type"] == "DownloadError" and "a browser has no access to the host's files" in got["message"]
+        assert got["changed"] == ""
 
 
-def test_relative_url_resolves_against_the_working_directory_on_node(mp_node_cwd_wheel):
-    runtime, relative = mp_node_cwd_wheel
-    assert runtime.call(_import_after, relative, "epsilon") == "1.0"
-
-
-@pytest.fixture
-def mp_node_cwd_wheel(mp):
-    cwd = Path(mp.run("import js; js.process.cwd()"))
-    folder = cwd / "build" / "relative-test"
-    folder.mkdir(parents=True, exist_ok=True)
-    filename, data = simple_wheel("epsilon")
-    (folder / filename).write_bytes(data)
-    yield mp, f"build/relative-test/{filename}"
-    (folder / filename).unlink()
+@pytest.mark.smoke
+def test_relative_url_resolves_against_the_working_directory_on_node_and_the_page_in_a_browser(mp):
+    if mp.kind == "node":
+        cwd = Path(mp.run("import js; js.process.cwd()"))
+        folder = cwd / "build" / "relative-test"
+        folder.mkdir(parents=True, exist_ok=True)
+        filename, data = simple_wheel("epsilon")
+        (folder / filename).write_bytes(data)
+        try:
+            assert mp.call(_import_after, f"build/relative-test/{filename}", "epsilon") == "1.0"
+        finally:
+            (folder / filename).unlink()
+    else:
+        # the harness page is /support/harness.html; the pinned wheels are under /wheels/
+        assert mp.call(_install_six_relative, "../wheels/six-1.17.0-py2.py3-none-any.whl") == "1.17.0"
 
 
 async def _install_six_relative(relative):
@@ -215,14 +245,6 @@ async def _install_six_relative(relative):
     return six.__version__
 
 
-@pytest.mark.smoke
-def test_relative_url_resolves_against_the_page_in_a_browser(runtime):
-    if runtime.kind != "chrome":
-        pytest.skip("browser-only: Node resolves relative paths against its working directory")
-    # the harness page is served at /support/harness.html; the pinned wheels are under /wheels/
-    assert runtime.call(_install_six_relative, "../wheels/six-1.17.0-py2.py3-none-any.whl") == "1.17.0"
-
-
 # -- scheme directories ----------------------------------------------------------------------
 
 
@@ -231,8 +253,9 @@ async def _install_data_wheel(url):
     import stat
     import sysconfig
 
-    import micropip2
     from mp2test import snapshot
+
+    import micropip2
 
     before = snapshot()
     await micropip2.install(url)
@@ -282,8 +305,9 @@ async def _reinstall_story(v1, v2):
     import importlib.metadata
     import os
 
-    import micropip2
     from mp2test import install_error
+
+    import micropip2
 
     await micropip2.install(v1)
     only_in_v1 = os.path.exists(importlib.metadata.distribution("eta").locate_file("eta/old.py"))
@@ -389,9 +413,10 @@ async def _uninstall_story(url):
     import importlib.metadata
     import warnings
 
-    import micropip2
     import pyodide_js
-    from mp2test import snapshot, diff
+    from mp2test import diff, snapshot
+
+    import micropip2
 
     before = snapshot()
     await micropip2.install(url)
@@ -428,8 +453,9 @@ async def _tampered_uninstall(url):
     import importlib.metadata
     import sysconfig
 
+    from mp2test import diff, snapshot
+
     import micropip2
-    from mp2test import snapshot, diff
 
     await micropip2.install(url)
     record = importlib.metadata.distribution("xi").locate_file("xi-1.0.dist-info/RECORD")

@@ -91,3 +91,25 @@ def test_a_cut_download_is_caught_by_the_hash(mp, index_server):
     got = mp.call(_two_wheels_second_fails, url, url)
     assert got["type"] == "InvalidWheelError" and "not a readable zip archive" in got["message"]
     assert got["changed"] == ""
+
+
+async def _write_fails_midway(good_url, blocked_url):
+    import os
+    import site
+
+    from mp2test import install_error
+
+    # a directory where the second wheel wants to write a file: the write step fails after
+    # the first wheel's files are already on disk
+    os.makedirs(os.path.join(site.getsitepackages()[0], "blocked", "__init__.py", "inner"))
+    return await install_error([good_url, blocked_url], deps=False)
+
+
+def test_a_write_that_fails_midway_is_rolled_back(mp, index_server):
+    good = index_server.add_file("a/alpha-1.0-py3-none-any.whl", simple_wheel("alpha")[1])
+    blocked = index_server.add_file("b/blocked-1.0-py3-none-any.whl", simple_wheel("blocked")[1])
+    got = mp.call(_write_fails_midway, good, blocked)
+    assert got["type"] == "InstallFailedError"
+    assert "blocked-1.0-py3-none-any.whl" in got["message"] and "write files" in got["message"]
+    assert "the environment is as it was" in got["message"]
+    assert got["changed"] == ""

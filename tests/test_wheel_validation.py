@@ -67,7 +67,8 @@ def test_name_and_version_compare_normalized():
 
 
 def test_sha384_record_hashes_are_accepted():
-    import base64, hashlib
+    import base64
+    import hashlib
 
     data = b"VALUE = 1\n"
     digest = base64.urlsafe_b64encode(hashlib.sha384(data).digest()).rstrip(b"=").decode()

@@ -39,7 +39,7 @@ def files_to_remove(dist: InstalledDist, env: Environment) -> list[Path]:
         )
     if dist.dist_info.is_dir():
         paths.extend(p for p in dist.dist_info.rglob("*") if p.is_file() or p.is_symlink())
-    return sorted(set(p for p in paths if p.is_file() or p.is_symlink()))
+    return sorted({p for p in paths if p.is_file() or p.is_symlink()})
 
 
 def owner_of(path: Path, env: Environment, ignore: NormalizedName | None = None) -> InstalledDist | None:

@@ -9,7 +9,8 @@ locking, unit tests of pure logic) it is :class:`~micropip2.runtime.host.HostRun
 from __future__ import annotations
 
 import sys
-from typing import Mapping, Protocol
+from collections.abc import Mapping
+from typing import Protocol
 
 
 class Runtime(Protocol):

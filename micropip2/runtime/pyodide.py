@@ -6,7 +6,8 @@ one used here is named once, in this file.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import DownloadError
 

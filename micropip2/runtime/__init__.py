@@ -10,11 +10,31 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP answer of any status."""
+
+    url: str  # after redirects
+    status: int
+    content_type: str  # without parameters, lower case ("text/html")
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
 
 
 class Runtime(Protocol):
     """What micropip2 needs from the JavaScript side."""
+
+    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
+        """GET ``url`` and return the answer whatever its status; raise DownloadError only when
+        no answer came (network error, CORS refusal, broken transfer)."""
+        ...
 
     async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> bytes:
         """GET ``url`` (absolute, or relative to the page/process); raise DownloadError on failure."""

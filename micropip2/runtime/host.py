@@ -9,28 +9,36 @@ import asyncio
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from email.message import Message
 from pathlib import Path
 
 from ..errors import DownloadError
+from . import Response
 
 
 class HostRuntime:
     def __init__(self) -> None:
         self._loaded: dict[str, str] = {}
 
+    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
+        return await asyncio.to_thread(self._get_blocking, url, dict(headers or {}))
+
     async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> bytes:
         if "://" not in url:  # relative: a path from the working directory
             return await self.read_host_file(url)
-        return await asyncio.to_thread(self._fetch_blocking, url, dict(headers or {}))
+        response = await self.get(url, headers)
+        if not response.ok:
+            raise DownloadError(f"could not fetch {url}: the server answered HTTP {response.status}")
+        return response.body
 
     @staticmethod
-    def _fetch_blocking(url: str, headers: dict[str, str]) -> bytes:
+    def _get_blocking(url: str, headers: dict[str, str]) -> Response:
         request = urllib.request.Request(url, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.read()
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return Response(answer.geturl(), answer.status, _content_type(answer.headers), answer.read())
         except urllib.error.HTTPError as exc:
-            raise DownloadError(f"could not fetch {url}: the server answered HTTP {exc.code} {exc.reason}") from None
+            return Response(exc.geturl() or url, exc.code, _content_type(exc.headers), exc.read())
         except (urllib.error.URLError, OSError) as exc:
             raise DownloadError(f"could not fetch {url}: {exc}") from None
 
@@ -51,3 +59,7 @@ class HostRuntime:
             self._loaded.pop(name, None)
         else:
             self._loaded[name] = source
+
+
+def _content_type(headers: Message | None) -> str:
+    return ((headers.get("Content-Type") if headers else "") or "").split(";")[0].strip().lower()

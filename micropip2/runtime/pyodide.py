@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import DownloadError
+from . import Response
 
 
 class PyodideRuntime:
@@ -26,22 +27,24 @@ class PyodideRuntime:
         process = getattr(js, "process", None)
         return process is not None and getattr(getattr(process, "release", None), "name", "") == "node"
 
-    async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> bytes:
+    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
         from pyodide.http import pyfetch
 
-        if "://" not in url and self.in_node:  # Node's fetch has no base URL: a path of the host
-            return await self.read_host_file(url)
         try:
             response = await pyfetch(url, headers=dict(headers or {}))
-        except Exception as exc:  # a JsException or OSError from the network layer
+            body = await response.bytes()
+        except Exception as exc:  # JsException, OSError, or errors of pyodide.http itself
             raise DownloadError(f"could not fetch {url}: {_js_reason(exc)}") from None
+        content_type = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
+        return Response(response.url or url, response.status, content_type, body)
+
+    async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> bytes:
+        if "://" not in url and self.in_node:  # Node's fetch has no base URL: a path of the host
+            return await self.read_host_file(url)
+        response = await self.get(url, headers)
         if not response.ok:
-            status = f"HTTP {response.status} {response.status_text}".rstrip()
-            raise DownloadError(f"could not fetch {url}: the server answered {status}")
-        try:
-            return await response.bytes()
-        except Exception as exc:
-            raise DownloadError(f"download of {url} broke off: {_js_reason(exc)}") from None
+            raise DownloadError(f"could not fetch {url}: the server answered HTTP {response.status}")
+        return response.body
 
     async def read_host_file(self, path: str) -> bytes:
         if not self.in_node:

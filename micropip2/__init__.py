@@ -18,3 +18,5 @@ _manager = PackageManager()
 install = _manager.install
 list = _manager.list
 uninstall = _manager.uninstall
+set_index_urls = _manager.set_index_urls
+set_constraints = _manager.set_constraints

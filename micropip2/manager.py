@@ -2,73 +2,73 @@
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
-from packaging.requirements import Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
-from packaging.version import InvalidVersion, Version
+from packaging.utils import NormalizedName, canonicalize_name
 
-from .direct_reference import DirectWheel, parse_direct
-from .errors import (
-    DependencyError,
-    IncompatibleWheelError,
-    InstallConflictError,
-    InvalidWheelError,
-    Micropip2Error,
-)
+from .errors import InstallConflictError, InvalidWheelError
+from .index.client import IndexClient, Strategy
 from .install.environment import Environment
-from .install.fetch import check_sha256, fetch_file
 from .install.installed import InstalledDist, installed_distributions
 from .install.transaction import WheelInstall, install_wheels
 from .install.uninstall import remove
-from .install.wheel_file import WheelFile, read_wheel
+from .install.wheel_file import read_wheel
 from .listing import PackageList
+from .plan import Plan, PlannedItem
+from .request import Request, build_request
+from .resolve.candidates import INSTALLED, LOCKFILE, PYTHON, Candidate
+from .resolve.distribution import Distribution
+from .resolve.driver import Resolved, resolve
+from .resolve.knowledge import Knowledge
+from .resolve.provider import Options
 from .runtime import Runtime, current_runtime
 from .target import Target
-from .wheel_fit import check_wheel_tags
 
-
-@dataclass(frozen=True)
-class InstalledItem:
-    name: str
-    version: str
-    url: str
-    sha256: str
-    requested: bool
-
-
-class Downloaded(NamedTuple):
-    wheel: WheelFile
-    sha256: str
+Say = Callable[[str], None]
 
 
 @dataclass
 class InstallReport:
-    """What one ``install`` call did."""
+    """What one ``install`` call did (or, with ``dry_run``, would do)."""
 
-    installed: list[InstalledItem] = field(default_factory=list)
-    already_satisfied: list[str] = field(default_factory=list)
+    plan: Plan
+    installed: builtins.list[PlannedItem] = field(default_factory=builtins.list)
+    warnings: builtins.list[str] = field(default_factory=builtins.list)
+    dry_run: bool = False
+
+    @property
+    def already_satisfied(self) -> tuple[str, ...]:
+        return self.plan.satisfied
 
     def __str__(self) -> str:
-        lines = [f"installed {i.name} {i.version} from {i.url}" for i in self.installed]
-        lines += [f"already satisfied: {text}" for text in self.already_satisfied]
+        verb = "would install" if self.dry_run else "installed"
+        items = self.plan.items if self.dry_run else self.installed
+        lines = [f"{verb} {i.name} {i.version} from {i.url}" for i in items]
+        lines += [f"already satisfied: {text}" for text in self.plan.satisfied]
+        lines += [f"warning: {text}" for text in self.warnings]
         return "\n".join(lines) or "nothing to do"
 
 
 class PackageManager:
+    """Installs into one interpreter, from its Pyodide distribution and from package indexes."""
+
     def __init__(
-        self, runtime: Runtime | None = None, target: Target | None = None, environment: Environment | None = None
+        self,
+        runtime: Runtime | None = None,
+        target: Target | None = None,
+        environment: Environment | None = None,
+        distribution: Distribution | None = None,
     ) -> None:
         self._runtime = runtime
         self._target = target
         self._environment = environment
+        self._distribution = distribution
+        self.index_urls: builtins.list[str] = ["PYPI"]
+        self.constraints: builtins.list[str] = []
 
     @property
     def runtime(self) -> Runtime:
@@ -88,6 +88,20 @@ class PackageManager:
             self._environment = Environment.current()
         return self._environment
 
+    @property
+    def distribution(self) -> Distribution:
+        """The Pyodide distribution's lockfile packages, offered as candidates."""
+        if self._distribution is None:
+            lock, base_url = self.runtime.distribution_lock()
+            self._distribution = Distribution.from_lock(lock, base_url)
+        return self._distribution
+
+    def set_index_urls(self, urls: str | Iterable[str]) -> None:
+        self.index_urls = [urls] if isinstance(urls, str) else builtins.list(urls)
+
+    def set_constraints(self, constraints: Iterable[str]) -> None:
+        self.constraints = builtins.list(constraints)
+
     async def install(
         self,
         requirements: str | Iterable[str],
@@ -95,49 +109,43 @@ class PackageManager:
         deps: bool = True,
         credentials: str | None = None,
         pre: bool = False,
-        index_urls: list[str] | str | None = None,
+        index_urls: builtins.list[str] | str | None = None,
         *,
-        constraints: list[str] | None = None,
+        constraints: builtins.list[str] | None = None,
         reinstall: bool = False,
         verbose: bool | int | None = None,
         hashes: Mapping[str, str] | None = None,
+        dry_run: bool = False,
+        index_strategy: Strategy = "first-index",
     ) -> InstallReport:
-        """Install wheels given by URL or path (and ``name @ url``), all or nothing.
-
-        The signature is micropip's. ``keep_going``, ``credentials``, ``pre``, ``index_urls`` and
-        ``constraints`` govern finding packages by name, which arrives with the resolver; they do
-        not change how a wheel given by location is installed.
-        """
+        """Resolve ``requirements`` (names, ``name[extra]>=1``, URLs, ``name @ url``) for this
+        interpreter and install the result, all or nothing."""
         say = _printer(verbose)
-        texts = [requirements] if isinstance(requirements, str) else list(requirements)
-        report = InstallReport()
+        texts = [requirements] if isinstance(requirements, str) else builtins.list(requirements)
+        request = build_request(texts, [*self.constraints, *(constraints or [])], hashes, self.target)
         installed = installed_distributions()
-        wanted: list[DirectWheel] = []
-        for text in texts:
-            direct = parse_direct(text)
-            if direct is not None:
-                wanted.append(_with_caller_hash(direct, hashes))
-            elif not _satisfied_by_installed(Requirement(text), installed):
-                raise Micropip2Error(
-                    f"cannot install {text!r}: installing by name needs a package index and the resolver, "
-                    "which this version of micropip2 does not have yet; give the wheel's URL instead"
-                )
-            else:
-                report.already_satisfied.append(text)
-        for direct in wanted:
-            self._check_tags(direct)
-        wheels = await self._download_all(wanted, say)
-        items = self._plan(wanted, wheels, installed, reinstall, report)
-        if deps:
-            _check_dependencies(items, installed, self.target)
-        for item in items:
-            say(f"Installing {item.wheel.display_name} {item.wheel.version}")
-        await install_wheels(items, self.environment, self.runtime)
-        report.installed = [
-            InstalledItem(i.wheel.display_name, str(i.wheel.version), i.url, i.sha256, i.requested) for i in items
-        ]
-        if items:
-            say("Successfully installed " + " ".join(f"{i.name}-{i.version}" for i in report.installed))
+        urls = self.index_urls if index_urls is None else ([index_urls] if isinstance(index_urls, str) else index_urls)
+        client = IndexClient(self.runtime, urls, strategy=index_strategy, fetch_credentials=credentials)
+        knowledge = Knowledge(client, self.runtime, self.target, self.distribution, installed)
+        options = Options(pre=pre, deps=deps, reinstall=reinstall, constraints=request.constraints,
+                          url_candidates=request.url_candidates, keep_going=keep_going)
+        try:
+            resolved = await resolve(request.requirements, knowledge, options)
+            plan, chosen = _plan(resolved, installed)
+            report = InstallReport(plan, dry_run=dry_run)
+            for item in plan.items:
+                say(f"Collected {item}")
+            report.warnings += _replacement_problems(chosen, installed, reinstall)
+            if dry_run:
+                return report
+            items = await _prepare(chosen, knowledge, request, installed, say)
+            await _load_non_wheel_packages(chosen, self.runtime)
+            await install_wheels(items, self.environment, self.runtime)
+        finally:
+            await knowledge.close()
+        report.installed = builtins.list(plan.items)
+        if plan.items:
+            say("Successfully installed " + " ".join(f"{i.name}-{i.version}" for i in plan.items))
         return report
 
     def list(self) -> PackageList:
@@ -146,7 +154,7 @@ class PackageManager:
     def uninstall(self, packages: str | Iterable[str], *, verbose: bool | int = False) -> builtins.list[str]:
         """Remove the named distributions (all together); unknown names only warn."""
         say = _printer(verbose)
-        names = [packages] if isinstance(packages, str) else list(packages)
+        names = [packages] if isinstance(packages, str) else builtins.list(packages)
         installed = installed_distributions()
         found: builtins.list[InstalledDist] = []
         for name in names:
@@ -159,124 +167,105 @@ class PackageManager:
         for dist in found:
             self.runtime.set_loaded_package(dist.display_name, None)
             say(f"Uninstalled {dist.display_name} {dist.version}")
-            if any(dist.name == canonicalize_name(m.split(".")[0]) for m in sys.modules):
+            if _imported(dist):
                 say(f"  {dist.display_name} was imported; the running interpreter keeps the loaded modules")
         return [dist.display_name for dist in found]
 
-    # -- steps of install --------------------------------------------------------------------
 
-    def _check_tags(self, direct: DirectWheel) -> None:
-        fit = check_wheel_tags(direct.filename, self.target)
-        if not fit.ok:
-            raise IncompatibleWheelError(f"cannot install {direct.text!r}: {direct.filename} is {fit.reason}")
-
-    async def _download_all(self, wanted: builtins.list[DirectWheel], say: Say) -> builtins.list[Downloaded]:
-        async def one(direct: DirectWheel) -> Downloaded:
-            say(f"Downloading {direct.url}")
-            data = await fetch_file(direct.url, self.runtime)
-            sha256 = check_sha256(direct.filename, direct.url, data, direct.sha256)
-            return Downloaded(read_wheel(direct.filename, data), sha256)
-
-        results = await asyncio.gather(*(one(d) for d in wanted), return_exceptions=True)
-        errors = [r for r in results if isinstance(r, BaseException)]
-        if errors:
-            if len(errors) == 1:
-                raise errors[0]
-            raise type(errors[0])("; ".join(str(e) for e in errors) + "; nothing was installed")
-        return [r for r in results if isinstance(r, Downloaded)]
-
-    def _plan(
-        self,
-        wanted: builtins.list[DirectWheel],
-        downloads: builtins.list[Downloaded],
-        installed: dict[NormalizedName, InstalledDist],
-        reinstall: bool,
-        report: InstallReport,
-    ) -> builtins.list[WheelInstall]:
-        items: builtins.list[WheelInstall] = []
-        seen: dict[NormalizedName, DirectWheel] = {}
-        for direct, (wheel, sha256) in zip(wanted, downloads):
-            if direct.name is not None and direct.name != wheel.name:
-                raise InvalidWheelError(
-                    f"{direct.text!r} asks for {direct.name}, but {wheel.filename} contains {wheel.name}"
-                )
-            if wheel.name in seen:
-                raise InstallConflictError(
-                    f"{seen[wheel.name].text!r} and {direct.text!r} are both {wheel.name}; ask for one version"
-                )
-            seen[wheel.name] = direct
-            _check_requires_python(wheel, self.target)
-            current = installed.get(wheel.name)
-            if current is not None and not reinstall:
-                if _same_version(current.version, wheel):
-                    report.already_satisfied.append(f"{current.display_name}=={current.version}")
-                    continue
-                raise InstallConflictError(
-                    f"cannot install {wheel.name} {wheel.version} from {direct.url}: {current.display_name} "
-                    f"{current.version} is installed ({current.source}); pass reinstall=True to replace it"
-                )
-            items.append(WheelInstall(wheel, direct.url, sha256, "url", True, current))
-        return items
+def _plan(resolved: Resolved, installed: Mapping[NormalizedName, InstalledDist]) -> tuple[Plan, builtins.list[Candidate]]:
+    """One planned file per project (extras identifiers fold into their project)."""
+    chosen: dict[NormalizedName, Candidate] = {}
+    why: dict[NormalizedName, builtins.list[str]] = {}
+    for identifier, candidate in resolved.candidates.items():
+        if candidate.name == PYTHON:
+            continue
+        chosen.setdefault(candidate.name, candidate)
+        for parent in resolved.required_by.get(identifier, ()):
+            if parent not in why.setdefault(candidate.name, []) and parent != f"{candidate.name} {candidate.version}":
+                why[candidate.name].append(parent)
+    items, satisfied, to_install = [], [], []
+    for name, candidate in sorted(chosen.items()):
+        if candidate.source == INSTALLED:
+            satisfied.append(f"{installed[name].display_name}=={installed[name].version}")
+            continue
+        to_install.append(candidate)
+        items.append(PlannedItem(
+            name=candidate.locked.display_name if candidate.locked else name,
+            version=str(candidate.version),
+            source=candidate.source,
+            url=candidate.url or "",
+            sha256=candidate.sha256,
+            filename=candidate.filename or "",
+            index_url=candidate.file.index_url if candidate.file and candidate.source == "index" else None,
+            required_by=tuple(why.get(name, ())) or ("you",),
+        ))
+    return Plan(tuple(items), tuple(satisfied)), to_install
 
 
-def _same_version(installed_version: str, wheel: WheelFile) -> bool:
-    try:
-        return Version(installed_version) == wheel.version
-    except InvalidVersion:
-        return False
+def _replacement_problems(
+    chosen: builtins.list[Candidate], installed: Mapping[NormalizedName, InstalledDist], reinstall: bool
+) -> builtins.list[str]:
+    """Replacing an installed version needs ``reinstall=True``; replacing an imported one is reported."""
+    notes = []
+    for candidate in chosen:
+        current = installed.get(candidate.name)
+        if current is None:
+            continue
+        if not reinstall and current.version != str(candidate.version):
+            raise InstallConflictError(
+                f"cannot install {candidate.name} {candidate.version}: {current.display_name} {current.version} "
+                f"is installed ({current.source}); pass reinstall=True to replace it; nothing was installed"
+            )
+        if _imported(current):
+            notes.append(
+                f"{current.display_name} {current.version} was already imported; the running program keeps using "
+                f"it until restarted, although {candidate.version} is now installed"
+            )
+    return notes
 
 
-def _with_caller_hash(direct: DirectWheel, hashes: Mapping[str, str] | None) -> DirectWheel:
-    if not hashes:
-        return direct
-    by_name = {canonicalize_name(key): value for key, value in hashes.items() if "/" not in key and not key.endswith(".whl")}
-    project = direct.name or parse_wheel_filename(direct.filename)[0]
-    given = hashes.get(direct.url) or hashes.get(direct.filename) or by_name.get(project)
-    if not given:
-        return direct
-    if direct.sha256 and direct.sha256 != given.lower():
-        raise Micropip2Error(f"{direct.text!r}: its URL says sha256={direct.sha256}, but hashes= says {given}")
-    return replace(direct, sha256=given.lower())
+async def _prepare(
+    chosen: builtins.list[Candidate],
+    knowledge: Knowledge,
+    request: Request,
+    installed: Mapping[NormalizedName, InstalledDist],
+    say: Say,
+) -> builtins.list[WheelInstall]:
+    """Download (already under way since each was pinned), verify and validate every wheel."""
+    items = []
+    for candidate in chosen:
+        if not _is_wheel(candidate):
+            continue
+        say(f"Downloading {candidate.url}")
+        data = await knowledge.wheel(candidate)
+        filename = candidate.filename or ""
+        wheel = read_wheel(filename, data)
+        if wheel.name != candidate.name:
+            raise InvalidWheelError(f"{filename} from {candidate.url} contains {wheel.name}, not {candidate.name}")
+        items.append(WheelInstall(
+            wheel=wheel,
+            url=candidate.url or "",
+            sha256=knowledge.sha256_of(candidate),
+            kind=candidate.source,
+            requested=candidate.name in request.user_names,
+            replaces=installed.get(candidate.name),
+        ))
+    return items
 
 
-def _satisfied_by_installed(requirement: Requirement, installed: dict[NormalizedName, InstalledDist]) -> bool:
-    dist = installed.get(canonicalize_name(requirement.name))
-    return dist is not None and requirement.specifier.contains(dist.version, prereleases=True)
+def _is_wheel(candidate: Candidate) -> bool:
+    return (candidate.filename or "").endswith(".whl")
 
 
-def _check_requires_python(wheel: WheelFile, target: Target) -> None:
-    requires = wheel.metadata.get("Requires-Python")
-    if requires and not SpecifierSet(requires).contains(target.python_version, prereleases=True):
-        raise IncompatibleWheelError(
-            f"{wheel.filename} requires Python {requires}; this interpreter is {target.describe()}"
-        )
+async def _load_non_wheel_packages(chosen: builtins.list[Candidate], runtime: Runtime) -> None:
+    """Shared libraries of the Pyodide distribution are not wheels: Pyodide loads them itself, first."""
+    names = [c.locked.display_name for c in chosen if c.source == LOCKFILE and c.locked and not _is_wheel(c)]
+    if names:
+        await runtime.load_distribution_packages(names)
 
 
-def _check_dependencies(
-    items: list[WheelInstall], installed: dict[NormalizedName, InstalledDist], target: Target
-) -> None:
-    """Every Requires-Dist that applies to the target is met by what is installed or being installed."""
-    after = {name: dist.version for name, dist in installed.items()}
-    after.update({item.wheel.name: str(item.wheel.version) for item in items})
-    unmet = []
-    for item in items:
-        for text in item.wheel.metadata.get_all("Requires-Dist") or []:
-            requirement = Requirement(text)
-            if requirement.marker and not requirement.marker.evaluate({**target.marker_environment, "extra": ""}):
-                continue
-            version = after.get(canonicalize_name(requirement.name))
-            if version is None or not requirement.specifier.contains(version, prereleases=True):
-                found = f"{version} is installed" if version else "it is not installed"
-                unmet.append(f"{item.wheel.display_name} {item.wheel.version} requires {requirement} ({found})")
-    if unmet:
-        raise DependencyError(
-            "; ".join(unmet)
-            + ". Installing dependencies needs the resolver, which this version of micropip2 does not "
-            "have yet: install them first, or pass deps=False; nothing was installed"
-        )
-
-
-Say = Callable[[str], None]
+def _imported(dist: InstalledDist) -> bool:
+    return any(canonicalize_name(module.split(".")[0]) == dist.name for module in builtins.list(sys.modules))
 
 
 def _printer(verbose: bool | int | None) -> Say:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.pyodide_runtime import PyodideError
 from tests.support.wheels import WheelSpec, build_wheel, simple_wheel
 
 WHEELS = Path(__file__).resolve().parent.parent / "build" / "wheels"
@@ -175,8 +174,9 @@ def test_name_at_url_must_match_the_wheel(mp, index_server):
     filename, data = simple_wheel("alpha")
     url = index_server.add_file(f"w/{filename}", data)
     got = mp.call(_error_of, f"beta @ {url}")
-    assert got["type"] == "InvalidWheelError" and "asks for beta" in got["message"]
+    assert got["type"] == "InvalidRequirementError" and "asks for beta" in got["message"]
     assert got["changed"] == ""
+    assert index_server.count(f"/w/{filename}") == 0  # refused before any download
 
 
 async def _install_from_emfs(data):
@@ -354,14 +354,16 @@ def test_a_file_owned_by_another_distribution_is_not_overwritten(mp, index_serve
     assert got["changed"] == ""
 
 
-# -- dependencies (the resolver arrives later; until then they must already be met) ----------
+# -- dependencies of wheels given by URL --------------------------------------------------------
 
 
-def test_unmet_dependency_is_reported_and_nothing_is_installed(mp, index_server):
+def test_a_dependency_no_index_has_fails_the_install_and_nothing_is_installed(mp, index_server):
     filename, data = simple_wheel("theta", requires_dist=["not-installed-thing>=2", "win-only; sys_platform == 'win32'"])
-    got = mp.call(_error_of, index_server.add_file(f"w/{filename}", data))
-    assert got["type"] == "DependencyError"
-    assert "theta 1.0 requires not-installed-thing>=2 (it is not installed)" in got["message"]
+    url = index_server.add_file(f"w/{filename}", data)
+    got = mp.call(_error_of, url, index_urls=[index_server.url + "/simple"])
+    assert got["type"] == "ResolutionError"
+    assert "not-installed-thing>=2 (required by theta 1.0)" in got["message"]
+    assert "no index has a project named 'not-installed-thing'" in got["message"]
     assert "win-only" not in got["message"]
     assert got["changed"] == ""
 
@@ -370,21 +372,19 @@ def test_dependencies_met_by_installed_packages_or_by_the_same_call(mp, index_se
     fi, di = simple_wheel("iota", requires_dist=["packaging>=20", "kappa==1.0"])
     fk, dk = simple_wheel("kappa")
     urls = [index_server.add_file(f"w/{fi}", di), index_server.add_file(f"w/{fk}", dk)]
-    assert "installed iota 1.0" in mp.call(_install, urls)
+    assert "installed iota 1.0" in mp.call(_install, urls, index_urls=[index_server.url + "/simple"])
+    assert index_server.count("/simple/*") == 0  # everything was known locally
 
 
-def test_deps_false_skips_the_dependency_check(mp, index_server):
+def test_deps_false_skips_dependencies(mp, index_server):
     filename, data = simple_wheel("lambda-pkg", requires_dist=["not-installed-thing"])
     assert "installed lambda-pkg 1.0" in mp.call(_install, index_server.add_file(f"w/{filename}", data), deps=False)
 
 
-def test_by_name_requirement_says_the_resolver_is_needed(mp):
-    with pytest.raises(PyodideError, match="installing by name needs a package index"):
-        mp.call(_install, "definitely-not-installed")
-
-
-def test_by_name_requirement_already_installed_is_satisfied(mp):
-    assert "already satisfied: packaging" in mp.call(_install, "packaging")
+def test_by_name_requirement_already_installed_is_satisfied_without_asking_the_index(mp, index_server):
+    report = mp.call(_install, "packaging", index_urls=[index_server.url + "/simple"])
+    assert "already satisfied: packaging==" in report
+    assert index_server.count("/*") == 0
 
 
 # -- list and uninstall ----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,14 @@ class Runtime(Protocol):
 
     async def load_dynlib(self, path: str) -> None:
         """dlopen the shared library at ``path`` (in the Emscripten file system) ahead of import."""
+        ...
+
+    def distribution_lock(self) -> tuple[dict[str, Any], str]:
+        """The Pyodide distribution's lockfile (as a dict) and the base its file names are relative to."""
+        ...
+
+    async def load_distribution_packages(self, names: list[str]) -> None:
+        """Have Pyodide load lockfile packages that are not wheels (shared libraries); raise if any did not load."""
         ...
 
     def loaded_packages(self) -> dict[str, str]:

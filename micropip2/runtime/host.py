@@ -9,6 +9,7 @@ import asyncio
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from typing import Any
 from email.message import Message
 from pathlib import Path
 
@@ -50,6 +51,13 @@ class HostRuntime:
 
     async def load_dynlib(self, path: str) -> None:
         """Nothing to do: CPython's own import machinery loads extension modules."""
+
+    def distribution_lock(self) -> tuple[dict[str, Any], str]:
+        """A plain host has no Pyodide distribution."""
+        return {"packages": {}}, ""
+
+    async def load_distribution_packages(self, names: list[str]) -> None:
+        raise DownloadError(f"cannot load {', '.join(names)}: there is no Pyodide distribution on a plain host")
 
     def loaded_packages(self) -> dict[str, str]:
         return dict(self._loaded)

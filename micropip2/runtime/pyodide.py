@@ -61,6 +61,21 @@ class PyodideRuntime:
     async def load_dynlib(self, path: str) -> None:
         await self._api.loadDynlib(path)
 
+    def distribution_lock(self) -> tuple[dict[str, Any], str]:
+        lock = self._api.lockfile.to_py()
+        base = getattr(self._js, "lockfileBaseUrl", None) or str(self._api.config.indexURL)
+        return lock, str(base)
+
+    async def load_distribution_packages(self, names: list[str]) -> None:
+        from pyodide.ffi import to_js
+
+        errors: list[str] = []
+        await self._js.loadPackage(to_js(names), errorCallback=errors.append, messageCallback=lambda _m: None)
+        missing = [name for name in names if name not in self.loaded_packages()]
+        if missing or errors:
+            detail = "; ".join(errors) or "no reason given"
+            raise DownloadError(f"Pyodide could not load {', '.join(missing or names)} from its distribution: {detail}")
+
     def loaded_packages(self) -> dict[str, str]:
         return dict(self._js.loadedPackages.to_py())
 

@@ -1,0 +1,72 @@
+"""Running resolvelib over the knowledge cache until it has everything it needs (async at the edges)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from packaging.requirements import Requirement as PackagingRequirement
+from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+
+from ..errors import Micropip2Error
+from .candidates import Candidate, Requirement
+from .explain import explain_conflict
+from .knowledge import Knowledge, NeedData
+from .provider import Options, Provider
+
+MAX_ROUNDS = 200_000  # resolvelib's default of 100 is too small for real trees
+
+
+class ResolutionError(Micropip2Error):
+    """No set of versions satisfies every requirement for this target."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    candidates: dict[str, Candidate]  # identifier -> chosen candidate (extras identifiers included)
+    required_by: dict[str, tuple[str, ...]]  # identifier -> parents ("you" for the user)
+    cache_misses: int
+
+
+class _StartDownloads(BaseReporter):  # type: ignore[type-arg]
+    """Begin downloading a wheel as soon as the resolver pins it."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.knowledge = knowledge
+
+    def pinning(self, candidate: Candidate) -> None:
+        self.knowledge.start_download(candidate)
+
+
+async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, options: Options) -> Resolved:
+    for requirement in requirements:
+        if requirement.url is None:
+            knowledge.prefetch(requirement.name, (PackagingRequirement(f"{requirement.name}{requirement.specifier}"),))
+    user_ids = {r.id for r in requirements}
+    misses = 0
+    while True:
+        provider = Provider(knowledge, options, user_ids)
+        resolver = Resolver(provider, _StartDownloads(knowledge))
+        try:
+            result = resolver.resolve(list(requirements), max_rounds=MAX_ROUNDS)
+        except NeedData as need:
+            misses += 1
+            await knowledge.wait(need.key)
+            continue
+        except ResolutionImpossible as exc:
+            causes = [(cause.requirement, _parent(cause.parent)) for cause in exc.causes]
+            raise ResolutionError(
+                "cannot find a set of versions that satisfies the request for "
+                f"{knowledge.target.describe()}:\n{explain_conflict(causes, knowledge)}"
+            ) from None
+        except ResolutionTooDeep:
+            raise ResolutionError(f"resolution gave up after {MAX_ROUNDS} rounds of backtracking") from None
+        required_by = {
+            identifier: tuple(_parent(info.parent) or "you" for info in criterion.information)
+            for identifier, criterion in result.criteria.items()
+        }
+        return Resolved(dict(result.mapping), required_by, misses)
+
+
+def _parent(parent: Candidate | None) -> str | None:
+    return f"{parent.name} {parent.version}" if parent is not None else None

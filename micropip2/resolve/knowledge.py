@@ -1,0 +1,237 @@
+"""What the resolver knows about projects, and the fetches under way to learn more.
+
+resolvelib asks its provider synchronously, and Pyodide has no threads. So the provider reads
+only from this cache; a miss raises :class:`NeedData` after starting the fetch, the driver awaits
+it and runs the resolver again. Meanwhile a speculative crawl (:meth:`Knowledge.prefetch`) keeps
+the network busy with the pages and metadata the resolver is likely to ask for next, so a tree
+that needs no backtracking costs about as many sequential round trips as it is deep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping
+from importlib.metadata import PackageNotFoundError, distribution
+
+from packaging.requirements import Requirement as PackagingRequirement
+from packaging.utils import NormalizedName, canonicalize_name
+
+from ..index.client import IndexClient
+from ..index.models import ProjectPage
+from ..install.fetch import check_sha256, fetch_file
+from ..install.installed import InstalledDist
+from ..install.wheel_file import read_wheel
+from ..runtime import Runtime
+from ..target import Target
+from .candidates import INSTALLED, LOCKFILE, Candidate
+from .choices import Choices, page_choices
+from .distribution import Distribution
+from .metadata import Metadata, metadata_from_wheel, parse_metadata
+
+MAX_CONCURRENT_REQUESTS = 16
+
+
+class NeedData(Exception):
+    """The provider needs something not fetched yet; the driver awaits ``key`` and retries."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class Knowledge:
+    def __init__(
+        self,
+        client: IndexClient,
+        runtime: Runtime,
+        target: Target,
+        distribution: Distribution,
+        installed: Mapping[NormalizedName, InstalledDist],
+    ) -> None:
+        self.client = client
+        self.runtime = runtime
+        self.target = target
+        self.distribution = distribution
+        self.installed = installed
+        self._pages: dict[NormalizedName, ProjectPage | None] = {}
+        self._choices: dict[NormalizedName, Choices] = {}
+        self._metadata: dict[str, Metadata] = {}
+        self._wheels: dict[str, bytes] = {}
+        self._errors: dict[str, BaseException] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._limit = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+        self._crawled: set[str] = set()
+        self.prefetch_enabled = True
+
+    # -- synchronous reads for the provider ----------------------------------------------------
+
+    def choices(self, name: NormalizedName) -> Choices | None:
+        """The index's candidates for ``name`` (None: no index has it); NeedData while unknown."""
+        key = f"page:{name}"
+        self._raise_if_failed(key)
+        if name not in self._pages:
+            self._start(key, lambda: self._fetch_page(name))
+            raise NeedData(key)
+        if self._pages[name] is None:
+            return None
+        if name not in self._choices:
+            page = self._pages[name]
+            assert page is not None
+            self._choices[name] = page_choices(page, self.target)
+        return self._choices[name]
+
+    def metadata(self, candidate: Candidate) -> Metadata:
+        """The dependencies of ``candidate``; NeedData while its metadata is being fetched."""
+        if candidate.source == LOCKFILE:
+            return _locked_metadata(candidate)
+        if candidate.source == INSTALLED:
+            return _installed_metadata(candidate)
+        key = candidate.metadata_key
+        self._raise_if_failed(f"meta:{key}")
+        if key not in self._metadata:
+            self._start(f"meta:{key}", lambda: self._fetch_metadata(candidate))
+            raise NeedData(f"meta:{key}")
+        return self._metadata[key]
+
+    # -- asynchronous side ---------------------------------------------------------------------
+
+    async def wait(self, key: str) -> None:
+        task = self._tasks.get(key)
+        if task is not None:
+            await asyncio.wait([task])
+
+    def start_download(self, candidate: Candidate) -> None:
+        """Begin fetching a chosen wheel right away (it is awaited at install time)."""
+        if candidate.url and candidate.source not in (INSTALLED,):
+            self._start(f"wheel:{candidate.url}", lambda: self._download(candidate))
+
+    async def wheel(self, candidate: Candidate) -> bytes:
+        """The verified bytes of ``candidate``'s file."""
+        assert candidate.url is not None
+        key = f"wheel:{candidate.url}"
+        self.start_download(candidate)
+        await self.wait(key)
+        self._raise_if_failed(key)
+        return self._wheels[candidate.url]
+
+    def sha256_of(self, candidate: Candidate) -> str:
+        """The digest of the downloaded file (checked against the index's or lockfile's, when given)."""
+        assert candidate.url is not None
+        return hashlib.sha256(self._wheels[candidate.url]).hexdigest()
+
+    def prefetch(self, name: NormalizedName, hints: tuple[PackagingRequirement, ...] = ()) -> None:
+        """Speculatively fetch ``name``'s page, its likely version's metadata, and onwards."""
+        if not self.prefetch_enabled or name in self._crawled or self._covered_locally(name):
+            return
+        self._crawled.add(name)
+        self._start(f"page:{name}", lambda: self._fetch_page(name), then=lambda: self._crawl_from_page(name, hints))
+
+    async def close(self) -> None:
+        """Let speculative fetches finish quietly (their results are simply unused)."""
+        pending = [t for t in self._tasks.values() if not t.done()]
+        if pending:
+            await asyncio.wait(pending)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _covered_locally(self, name: NormalizedName) -> bool:
+        return name in self.installed or self.distribution.get(name) is not None
+
+    def _raise_if_failed(self, key: str) -> None:
+        if key in self._errors:
+            raise self._errors[key]
+
+    def _start(self, key: str, work: Callable[[], Awaitable[None]], then: Callable[[], None] | None = None) -> None:
+        if key in self._tasks:
+            if then is not None:
+                self._tasks[key].add_done_callback(lambda _t: then())
+            return
+
+        async def run() -> None:
+            try:
+                async with self._limit:
+                    await work()
+            except Exception as exc:  # recorded and re-raised where the result is needed
+                self._errors[key] = exc
+                return
+            if then is not None:
+                then()
+
+        self._tasks[key] = asyncio.ensure_future(run())
+
+    async def _fetch_page(self, name: NormalizedName) -> None:
+        self._pages[name] = await self.client.project(name)
+
+    async def _fetch_metadata(self, candidate: Candidate) -> None:
+        file = candidate.file
+        assert file is not None
+        where = file.filename
+        data = await self.client.metadata(file) if file.has_metadata else None
+        if data is not None:
+            metadata = parse_metadata(data, where)
+        else:  # no PEP 658 file: the whole wheel, validated before its metadata is trusted
+            metadata = metadata_from_wheel(read_wheel(where, await self.wheel(candidate)))
+        self._metadata[candidate.metadata_key] = metadata
+
+    async def _download(self, candidate: Candidate) -> None:
+        assert candidate.url is not None
+        data = await fetch_file(candidate.url, self.runtime)
+        check_sha256(candidate.filename or candidate.url, candidate.url, data, candidate.sha256 or None)
+        self._wheels[candidate.url] = data
+
+    def _crawl_from_page(self, name: NormalizedName, hints: tuple[PackagingRequirement, ...]) -> None:
+        choices = self.choices_if_known(name)
+        if choices is None:
+            return
+        likely = next((c for c in choices.candidates if _fits_hints(c, hints) and c.file and not c.file.yanked), None)
+        if likely is None:
+            return
+        key = f"meta:{likely.metadata_key}"
+        self._start(key, lambda: self._fetch_metadata(likely), then=lambda: self._crawl_from_metadata(likely))
+
+    def _crawl_from_metadata(self, candidate: Candidate) -> None:
+        metadata = self._metadata.get(candidate.metadata_key)
+        if metadata is None:
+            return
+        for requirement in metadata.requires_dist:
+            if requirement.marker is None or requirement.marker.evaluate({**self.target.marker_environment, "extra": ""}):
+                self.prefetch(canonicalize_name(requirement.name), (requirement,))
+
+    def page_known(self, name: NormalizedName) -> bool:
+        return name in self._pages
+
+    def choices_if_known(self, name: NormalizedName) -> Choices | None:
+        try:
+            return self.choices(name)
+        except Exception:  # not fetched yet, or failed: nothing to crawl
+            return None
+
+
+def _fits_hints(candidate: Candidate, hints: tuple[PackagingRequirement, ...]) -> bool:
+    return all(h.specifier.contains(candidate.version, prereleases=True) for h in hints)
+
+
+def _locked_metadata(candidate: Candidate) -> Metadata:
+    """The lockfile names dependencies without versions; that is all it can tell."""
+    locked = candidate.locked
+    assert locked is not None
+    return Metadata(
+        name=locked.name,
+        version=locked.version,
+        requires_dist=tuple(PackagingRequirement(name) for name in locked.depends),
+        requires_python=None,
+        provides_extra=frozenset(),
+    )
+
+
+def _installed_metadata(candidate: Candidate) -> Metadata:
+    installed = candidate.installed
+    assert installed is not None
+    try:
+        dist = distribution(installed.display_name)
+        requires = tuple(PackagingRequirement(text) for text in dist.requires or [])
+        requires_python = dist.metadata.get("Requires-Python")
+    except PackageNotFoundError:
+        requires, requires_python = (), None
+    return Metadata(installed.name, candidate.version, requires, requires_python, frozenset())

@@ -1,0 +1,60 @@
+"""Core metadata (METADATA / PKG-INFO) read into the few fields the resolver needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import HeaderParser
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from ..errors import Micropip2Error
+from ..install.wheel_file import WheelFile
+
+
+@dataclass(frozen=True)
+class Metadata:
+    name: NormalizedName
+    version: Version
+    requires_dist: tuple[Requirement, ...]
+    requires_python: str | None
+    provides_extra: frozenset[str]
+
+
+class MetadataError(Micropip2Error):
+    """A project's metadata cannot be read."""
+
+
+def parse_metadata(data: bytes, where: str) -> Metadata:
+    """Parse ``data`` (a METADATA file); ``where`` names its source in errors."""
+    try:
+        headers = HeaderParser().parsestr(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise MetadataError(f"the metadata of {where} is not UTF-8") from None
+    return metadata_from_headers(headers, where)
+
+
+def metadata_from_wheel(wheel: WheelFile) -> Metadata:
+    """The metadata of a validated wheel (when the index serves no PEP 658 file)."""
+    return metadata_from_headers(wheel.metadata, wheel.filename)
+
+
+def metadata_from_headers(headers: Message, where: str) -> Metadata:
+    name, version = headers.get("Name"), headers.get("Version")
+    if not name or not version:
+        raise MetadataError(f"the metadata of {where} lacks Name or Version")
+    requirements = []
+    for text in headers.get_all("Requires-Dist") or []:
+        try:
+            requirements.append(Requirement(text))
+        except InvalidRequirement as exc:
+            raise MetadataError(f"{where} has an invalid Requires-Dist {text!r}: {exc}") from None
+    return Metadata(
+        name=canonicalize_name(name),
+        version=Version(version),
+        requires_dist=tuple(requirements),
+        requires_python=headers.get("Requires-Python"),
+        provides_extra=frozenset(canonicalize_name(e) for e in headers.get_all("Provides-Extra") or []),
+    )

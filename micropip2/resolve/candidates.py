@@ -17,6 +17,8 @@ INSTALLED, LOCKFILE, URL, INDEX = "installed", "lockfile", "url", "index"
 # The interpreter itself, as a pseudo-project: a candidate whose Requires-Python excludes the
 # target depends on it, so resolvelib backtracks past that candidate (as pip does).
 PYTHON = NormalizedName("<python>")
+# A stand-in for a requirement nothing satisfies, with keep_going=True.
+MISSING = "missing"
 
 
 def identifier(name: NormalizedName, extras: frozenset[str]) -> str:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement as PackagingRequirement
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from ..errors import Micropip2Error
-from .candidates import Candidate, Requirement
+from .candidates import MISSING, Candidate, Requirement
 from .explain import explain_conflict
 from .knowledge import Knowledge, NeedData
 from .provider import Options, Provider
@@ -61,6 +62,7 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
             ) from None
         except ResolutionTooDeep:
             raise ResolutionError(f"resolution gave up after {MAX_ROUNDS} rounds of backtracking") from None
+        _raise_for_missing(result.mapping.values(), result.criteria, knowledge)
         required_by = {
             identifier: tuple(_parent(info.parent) or "you" for info in criterion.information)
             for identifier, criterion in result.criteria.items()
@@ -70,3 +72,20 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
 
 def _parent(parent: Candidate | None) -> str | None:
     return f"{parent.name} {parent.version}" if parent is not None else None
+
+
+def _raise_for_missing(chosen: Iterable[Candidate], criteria: Mapping[str, Any], knowledge: Knowledge) -> None:
+    """With keep_going: every requirement nothing satisfied, in one error."""
+    missing = [c for c in chosen if c.source == MISSING]
+    if not missing:
+        return
+    causes = [
+        (info.requirement, _parent(info.parent))
+        for candidate in missing
+        for info in criteria[candidate.id].information
+    ]
+    names = ", ".join(sorted({c.name for c in missing}))
+    raise ResolutionError(
+        f"cannot install: nothing satisfies the requirements on {names} for {knowledge.target.describe()}:\n"
+        + explain_conflict(causes, knowledge)
+    )

@@ -83,8 +83,8 @@ class Knowledge:
 
     def metadata(self, candidate: Candidate) -> Metadata:
         """The dependencies of ``candidate``; NeedData while its metadata is being fetched."""
-        if candidate.source == LOCKFILE:
-            return _locked_metadata(candidate)
+        if candidate.source == LOCKFILE and not (candidate.extras and _is_wheel_file(candidate)):
+            return _locked_metadata(candidate)  # names only; extras need the wheel's own METADATA (below)
         if candidate.source == INSTALLED:
             return _installed_metadata(candidate)
         key = candidate.metadata_key
@@ -165,9 +165,8 @@ class Knowledge:
 
     async def _fetch_metadata(self, candidate: Candidate) -> None:
         file = candidate.file
-        assert file is not None
-        where = file.filename
-        data = await self.client.metadata(file) if file.has_metadata else None
+        where = candidate.filename or str(candidate.url)
+        data = await self.client.metadata(file) if file is not None and file.has_metadata else None
         if data is not None:
             metadata = parse_metadata(data, where)
         else:  # no PEP 658 file: the whole wheel, validated before its metadata is trusted
@@ -206,6 +205,10 @@ class Knowledge:
             return self.choices(name)
         except Exception:  # not fetched yet, or failed: nothing to crawl
             return None
+
+
+def _is_wheel_file(candidate: Candidate) -> bool:
+    return (candidate.filename or "").endswith(".whl")
 
 
 def _fits_hints(candidate: Candidate, hints: tuple[PackagingRequirement, ...]) -> bool:

@@ -19,7 +19,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from resolvelib import AbstractProvider
 from resolvelib.structs import RequirementInformation
 
-from .candidates import INSTALLED, LOCKFILE, PYTHON, URL, Candidate, Requirement
+from .candidates import INSTALLED, LOCKFILE, MISSING, PYTHON, URL, Candidate, Requirement
 from .knowledge import Knowledge
 
 
@@ -71,19 +71,26 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
             if not wanted:
                 return
             name, extras = wanted[0].name, wanted[0].extras
+            found = False
             for candidate in self._ordered(name, wanted, self._specifier(name, wanted)):
                 if (candidate.version, candidate.source, candidate.url) not in excluded:
+                    found = True
                     yield candidate.with_extras(extras)
+            if not found and self.options.keep_going and name != PYTHON:
+                # stand in for what cannot be found, so the rest is resolved and every gap reported at once
+                yield Candidate(name, Version("0"), MISSING, extras=extras)
 
         return matches
 
     def is_satisfied_by(self, requirement: Requirement, candidate: Candidate) -> bool:
+        if candidate.source == MISSING:
+            return True  # the stand-in answers every requirement on its project
         if requirement.url is not None and candidate.source not in (URL, INSTALLED):
             return False
         return requirement.specifier.contains(candidate.version, prereleases=True)
 
     def get_dependencies(self, candidate: Candidate) -> Iterable[Requirement]:
-        if candidate.name == PYTHON:
+        if candidate.name == PYTHON or candidate.source == MISSING:
             return []
         metadata = self.knowledge.metadata(candidate)
         parent = f"{candidate.name} {candidate.version}"

@@ -1,0 +1,273 @@
+"""Asking package indexes for project pages and metadata files: index order, one request per URL, credentials.
+
+Every HTTP request goes through :meth:`Runtime.get`. What is fetched, and when:
+
+* :meth:`IndexClient.project` fetches the project's page on each index it needs (see the
+  strategies below), asking for PEP 691 JSON first and reading whatever content type comes back;
+* :meth:`IndexClient.metadata` fetches ``<file url>.metadata`` (PEP 658/714) when the page said
+  the index serves it, and checks its sha256 when the page gave one.
+
+Identical requests made while one is in flight share it; results are kept for the client's life,
+errors are not (the next call asks again). A request that gets no answer at all (network error)
+is retried once, immediately; an HTTP status is never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Literal, TypeVar, cast
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from ..errors import DownloadError, HashMismatchError, InvalidRequirementError
+from ..runtime import Response, Runtime
+from .errors import IndexRequestError
+from .models import ProjectFile, ProjectPage
+from .pages import parse_project_page
+from .urls import IndexURL, origin_of, parse_index_urls
+
+Strategy = Literal["first-index", "all-indexes"]
+STRATEGIES: tuple[Strategy, ...] = ("first-index", "all-indexes")
+FETCH_CREDENTIALS_MODES = ("omit", "same-origin", "include")  # the Fetch API's ``credentials``
+
+# "This index does not have it": try the next one (404 by PEP 503; 410 Gone says the same).
+NOT_HERE_STATUSES = frozenset({404, 410})
+NETWORK_ATTEMPTS = 2  # one retry when no answer came; HTTP statuses are answers and never retried
+
+_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)  # PEP 508
+T = TypeVar("T")
+
+
+class IndexClient:
+    """Project pages and metadata files from an ordered list of package indexes.
+
+    ``strategy``:
+
+    * ``"first-index"`` (default): indexes are asked one after the other; the first that has the
+      project (a 200 page, even one listing no files) supplies *all* its files, and later indexes
+      are not asked. Files of one project never come from two indexes, so a name registered on a
+      public index cannot shadow or join a private project of the same name (dependency
+      confusion). A 404 (or 410) means "not here, ask the next index"; any other status, or no
+      answer, is an :class:`IndexRequestError`: skipping a broken index could silently install
+      another index's project of that name.
+    * ``"all-indexes"``: every index is asked at once and the files are merged, one file per
+      file name, the earlier index winning; :attr:`ProjectFile.index_url` says where each came
+      from. An index that fails makes the call fail, as above.
+
+    ``fetch_credentials`` is the Fetch API's ``credentials`` mode (``"omit"``, ``"same-origin"``,
+    ``"include"``: whether a browser sends its cookies); it needs a runtime whose ``get`` takes a
+    ``credentials`` argument.
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        index_urls: str | Iterable[str] | None = None,
+        *,
+        strategy: Strategy = "first-index",
+        fetch_credentials: str | None = None,
+    ) -> None:
+        if strategy not in STRATEGIES:
+            raise ValueError(
+                f"unknown index strategy {strategy!r}; use one of {', '.join(STRATEGIES)}"
+            )
+        self.runtime = runtime
+        self.indexes: tuple[IndexURL, ...] = parse_index_urls(index_urls)
+        self.strategy: Strategy = strategy
+        self.fetch_credentials = _checked_fetch_credentials(runtime, fetch_credentials)
+        self.requests: list[str] = []  # every URL actually fetched, in order (retries included)
+        self.cache_hits = 0  # calls answered by a finished or in-flight request
+        self._results: dict[tuple[str, str], asyncio.Future[Any]] = {}
+
+    @property
+    def index_urls(self) -> tuple[str, ...]:
+        """The configured indexes, without credentials."""
+        return tuple(index.url for index in self.indexes)
+
+    # -- project pages -------------------------------------------------------------------------
+
+    async def project(self, name: str) -> ProjectPage | None:
+        """The files of project ``name`` by the client's strategy; ``None`` when no index has it."""
+        project = _project_name(name)
+        if self.strategy == "all-indexes":
+            return await self._project_from_all(project)
+        for index in self.indexes:
+            page = await self._page(index, project)
+            if page is not None:
+                return page
+        return None
+
+    async def _project_from_all(self, project: NormalizedName) -> ProjectPage | None:
+        found = await asyncio.gather(
+            *(self._page(i, project) for i in self.indexes), return_exceptions=True
+        )
+        for outcome in found:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        pages = [page for page in found if isinstance(page, ProjectPage)]
+        return _merge(project, pages) if pages else None
+
+    async def _page(self, index: IndexURL, project: NormalizedName) -> ProjectPage | None:
+        url = index.project_url(project)
+        return await self._once("page", url, lambda: self._fetch_page(index, project, url))
+
+    async def _fetch_page(
+        self, index: IndexURL, project: NormalizedName, url: str
+    ) -> ProjectPage | None:
+        headers = {"Accept": index.accept, **index.auth_headers(url)}
+        response = await self._get(index.url, url, headers)
+        if response.status in NOT_HERE_STATUSES:
+            return None
+        if response.status != 200:
+            raise _status_error(index, url, response)
+        return parse_project_page(
+            project, response.url, response.content_type, response.body, index_url=index.url
+        )
+
+    # -- metadata files ------------------------------------------------------------------------
+
+    async def metadata(self, file: ProjectFile) -> bytes | None:
+        """The file's core metadata from ``<url>.metadata`` (PEP 658/714), checked against
+        :attr:`ProjectFile.metadata_sha256` when the page gave one; ``None`` when the index does
+        not serve it (not announced on the page, or 404/410)."""
+        if not file.has_metadata:
+            return None
+        url = file.url + ".metadata"
+        return await self._once("metadata", url, lambda: self._fetch_metadata(file, url))
+
+    async def _fetch_metadata(self, file: ProjectFile, url: str) -> bytes | None:
+        index = self._index_named(file.index_url)
+        shown = index.url if index is not None else (file.index_url or origin_of(url))
+        response = await self._get(shown, url, self.auth_headers(url, file.index_url))
+        if response.status in NOT_HERE_STATUSES:
+            return None
+        if response.status != 200:
+            raise _status_error(index, url, response, shown)
+        _check_metadata_hash(file, url, response.body)
+        return response.body
+
+    # -- credentials ---------------------------------------------------------------------------
+
+    def auth_headers(self, url: str, index_url: str) -> dict[str, str]:
+        """``Authorization`` for ``url`` when the index ``index_url`` (as in
+        :attr:`ProjectFile.index_url`) has credentials and ``url`` is on that index's origin;
+        otherwise nothing. Use it for downloading the files an index listed."""
+        index = self._index_named(index_url)
+        return index.auth_headers(url) if index is not None else {}
+
+    def _index_named(self, index_url: str) -> IndexURL | None:
+        return next((index for index in self.indexes if index.url == index_url), None)
+
+    # -- requests --------------------------------------------------------------------------------
+
+    async def _once(self, kind: str, url: str, fetch: Callable[[], Awaitable[T]]) -> T:
+        """``fetch()``'s result for this URL: shared while in flight, kept once done, forgotten
+        on error. Callers that are cancelled do not cancel a request others wait for."""
+        key = (kind, url)
+        shared: asyncio.Future[Any] | None = self._results.get(key)
+        if shared is None:
+            shared = asyncio.ensure_future(fetch())
+            self._results[key] = shared
+            shared.add_done_callback(lambda done: self._forget_failure(key, done))
+        else:
+            self.cache_hits += 1
+        return cast(T, await asyncio.shield(shared))
+
+    def _forget_failure(self, key: tuple[str, str], done: asyncio.Future[Any]) -> None:
+        if (done.cancelled() or done.exception() is not None) and self._results.get(key) is done:
+            del self._results[key]
+
+    async def _get(self, index_url: str, url: str, headers: dict[str, str]) -> Response:
+        """One GET, retried once when no answer came at all."""
+        for attempt in range(1, NETWORK_ATTEMPTS + 1):
+            self.requests.append(url)
+            try:
+                if self.fetch_credentials is None:
+                    return await self.runtime.get(url, headers)
+                return await self.runtime.get(url, headers, credentials=self.fetch_credentials)  # type: ignore[call-arg]
+            except DownloadError as exc:
+                if attempt == NETWORK_ATTEMPTS:
+                    raise IndexRequestError(
+                        index_url, url, f"got no answer, twice ({_reason(exc, url)})"
+                    ) from None
+        raise AssertionError("unreachable")
+
+
+def _project_name(name: str) -> NormalizedName:
+    if not _PROJECT_NAME.match(name.strip()):
+        raise InvalidRequirementError(
+            f"{name!r} is not a valid project name (PEP 508), so no index can list it"
+        )
+    return canonicalize_name(name.strip())
+
+
+def _checked_fetch_credentials(runtime: Runtime, mode: str | None) -> str | None:
+    if mode is None:
+        return None
+    if mode not in FETCH_CREDENTIALS_MODES:
+        raise ValueError(
+            f"fetch_credentials must be one of {', '.join(FETCH_CREDENTIALS_MODES)}, not {mode!r}"
+        )
+    if "credentials" not in inspect.signature(runtime.get).parameters:
+        raise ValueError(
+            f"fetch_credentials={mode!r} was given, but this runtime's get() has no credentials "
+            f"argument ({type(runtime).__name__}); leave it out, or use a runtime that supports it"
+        )
+    return mode
+
+
+def _merge(project: NormalizedName, pages: list[ProjectPage]) -> ProjectPage:
+    """All pages' files, one per file name, the earlier index winning."""
+    files: dict[str, ProjectFile] = {}
+    for page in pages:
+        for file in page.files:
+            files.setdefault(file.filename, file)
+    return ProjectPage(
+        project, tuple(files.values()), tuple(url for page in pages for url in page.index_urls)
+    )
+
+
+def _check_metadata_hash(file: ProjectFile, url: str, body: bytes) -> None:
+    if file.metadata_sha256 is None:
+        return
+    actual = hashlib.sha256(body).hexdigest()
+    if actual != file.metadata_sha256:
+        raise HashMismatchError(
+            f"the metadata file {url} has sha256 {actual}, but the index {file.index_url or '(unknown)'} "
+            f"promised {file.metadata_sha256} (PEP 658); {len(body)} bytes received, not used"
+        )
+
+
+def _status_error(
+    index: IndexURL | None, url: str, response: Response, shown: str = ""
+) -> IndexRequestError:
+    status = response.status
+    problem = f"answered HTTP {status}" + _body_excerpt(response)
+    if status in (401, 403):
+        if index is not None and index.has_credentials:
+            hint = "the credentials in the index URL were refused"
+        else:
+            hint = "the index wants credentials: put them in the index URL, https://user:password@host/..."
+    elif status >= 500:
+        hint = (
+            "a server error; micropip2 does not skip a failing index, since another index could "
+            "list a different project of the same name: try again, or leave this index out"
+        )
+    else:
+        hint = "only 200 (the page) and 404 (not on this index) are expected"
+    return IndexRequestError(index.url if index is not None else shown, url, problem, hint)
+
+
+def _body_excerpt(response: Response) -> str:
+    if response.content_type not in ("text/plain", "application/json") or not response.body:
+        return ""
+    text = " ".join(response.body[:200].decode("utf-8", errors="replace").split())
+    return f" ({text})" if text else ""
+
+
+def _reason(exc: DownloadError, url: str) -> str:
+    return str(exc).removeprefix(f"could not fetch {url}: ")

@@ -1,0 +1,125 @@
+"""Index URLs: the forms micropip accepts, the page URL of a project on each, and their credentials.
+
+Forms (as micropip's ``index_urls``):
+
+* a simple-index base, ``https://host/simple`` -> ``https://host/simple/<normalized-name>/`` (PEP 503);
+* a template holding ``{package_name}``, replaced by the normalized name; when its path ends in
+  ``/json`` or contains ``/pypi/`` it is the PyPI JSON API, otherwise a simple page;
+* ``"PYPI"``, an alias of ``https://pypi.org/simple``.
+
+An index URL may carry ``user:password@`` in its authority. The credentials are taken out of
+every URL micropip2 uses, shows or records, and sent as ``Authorization: Basic`` only to that
+index's own origin (scheme, host and port).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from packaging.utils import NormalizedName
+
+from .errors import IndexURLError
+
+PYPI_ALIAS = "PYPI"
+PYPI_SIMPLE_URL = "https://pypi.org/simple"
+TEMPLATE_FIELD = "{package_name}"
+
+# PEP 691 content negotiation: JSON preferred, HTML accepted. Both values stay CORS-safelisted
+# (no preflight in browsers): under 128 bytes, no forbidden characters.
+SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+JSON_API_ACCEPT = "application/json, application/vnd.pypi.simple.v1+json;q=0.5, text/html;q=0.01"
+
+IndexKind = Literal["simple", "json-api"]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_JSON_API_PATH = re.compile(r"/json/?$|/pypi/")
+
+
+@dataclass(frozen=True)
+class IndexURL:
+    """One configured index, with its credentials taken out of the URL."""
+
+    url: str  # as given, without credentials ("PYPI" expanded): what messages and records show
+    kind: IndexKind
+    is_template: bool
+    origin: str  # "scheme://host:port", what credentials are bound to
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.username is not None
+
+    @property
+    def accept(self) -> str:
+        return JSON_API_ACCEPT if self.kind == "json-api" else SIMPLE_ACCEPT
+
+    def project_url(self, name: NormalizedName) -> str:
+        """Where this index lists ``name`` (already PEP 503-normalized)."""
+        if self.is_template:
+            return self.url.replace(TEMPLATE_FIELD, name)
+        return f"{self.url.rstrip('/')}/{name}/"
+
+    def auth_headers(self, url: str) -> dict[str, str]:
+        """``Authorization`` for ``url`` when it is on this index's origin and credentials were given."""
+        if self.username is None or origin_of(url) != self.origin:
+            return {}
+        token = base64.b64encode(f"{self.username}:{self.password or ''}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {token}"}
+
+
+def parse_index_url(text: str) -> IndexURL:
+    """Read one index URL in any of the accepted forms."""
+    if text.strip().upper() == PYPI_ALIAS:
+        text = PYPI_SIMPLE_URL
+    parts = urlsplit(text.strip())
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+        raise IndexURLError(
+            f"index URL {_without_credentials(text)!r} is not an absolute http(s) URL; give "
+            f"'https://host/simple', a URL with {TEMPLATE_FIELD}, or {PYPI_ALIAS!r}"
+        )
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    username = password = None
+    if userinfo:
+        user, has_password, secret = userinfo.partition(":")
+        username, password = unquote(user), unquote(secret) if has_password else ""
+    url = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    is_template = TEMPLATE_FIELD in url
+    kind: IndexKind = "json-api" if is_template and _JSON_API_PATH.search(parts.path) else "simple"
+    return IndexURL(url, kind, is_template, origin_of(url), username, password)
+
+
+def parse_index_urls(texts: str | Iterable[str] | None) -> tuple[IndexURL, ...]:
+    """The configured indexes in order; ``None`` means PyPI; a repeated index counts once."""
+    if texts is None:
+        texts = [PYPI_ALIAS]
+    elif isinstance(texts, str):
+        texts = [texts]
+    indexes: dict[str, IndexURL] = {}
+    for text in texts:
+        index = parse_index_url(text)
+        indexes.setdefault(index.url, index)
+    if not indexes:
+        raise IndexURLError(f"no index URLs were given; pass None (or [{PYPI_ALIAS!r}]) for PyPI")
+    return tuple(indexes.values())
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` with the default port made explicit; ``""`` for a URL without a host."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a port that is not a number
+        return ""
+    if not parts.hostname:
+        return ""
+    return f"{scheme}://{parts.hostname.lower()}:{port}"
+
+
+def _without_credentials(text: str) -> str:
+    return re.sub(r"//[^/@]*@", "//", text)

@@ -1,0 +1,198 @@
+"""The index client's request rules on the host, with a scripted runtime: retries, sharing, cancellation, messages.
+
+What the client does against a real server inside Pyodide is in test_index_client.py; these
+tests cover the decisions that need an answer no loopback server gives on demand (no answer at
+all, a request that never finishes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Mapping
+
+import pytest
+
+from micropip2.errors import DownloadError, InvalidRequirementError
+from micropip2.index import IndexClient, IndexRequestError
+from micropip2.runtime import Response
+
+INDEX = "https://index.example/simple"
+PAGE = INDEX + "/demo/"
+JSON_V1 = "application/vnd.pypi.simple.v1+json"
+PAGE_BODY = json.dumps(
+    {
+        "meta": {"api-version": "1.1"},
+        "files": [
+            {
+                "filename": "demo-1.0-py3-none-any.whl",
+                "url": "demo-1.0-py3-none-any.whl",
+                "hashes": {},
+                "core-metadata": True,
+            },
+        ],
+    }
+).encode()
+
+
+class ScriptedRuntime:
+    """Answers each URL from a list of planned outcomes (a Response, or an exception to raise)."""
+
+    def __init__(self, plan: Mapping[str, list[Response | Exception]]) -> None:
+        self.plan = {url: list(outcomes) for url, outcomes in plan.items()}
+        self.seen: list[tuple[str, dict[str, str]]] = []
+        self.gate: asyncio.Event | None = None
+
+    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
+        self.seen.append((url, dict(headers or {})))
+        if self.gate is not None:
+            await self.gate.wait()
+        outcomes = self.plan.get(url) or [Response(url, 404, "text/plain", b"not found")]
+        outcome = outcomes.pop(0) if len(outcomes) > 1 else outcomes[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+class CredentialsRuntime(ScriptedRuntime):
+    async def get(
+        self, url: str, headers: Mapping[str, str] | None = None, *, credentials: str | None = None
+    ) -> Response:
+        self.credentials = credentials
+        return await super().get(url, headers)
+
+
+def _page(status: int = 200, body: bytes = PAGE_BODY, content_type: str = JSON_V1) -> Response:
+    return Response(PAGE, status, content_type, body)
+
+
+def test_no_answer_is_retried_once_then_succeeds():
+    runtime = ScriptedRuntime({PAGE: [DownloadError(f"could not fetch {PAGE}: reset"), _page()]})
+    client = IndexClient(runtime, [INDEX])
+    page = asyncio.run(client.project("demo"))
+    assert page is not None and len(page.files) == 1
+    assert client.requests == [PAGE, PAGE]
+
+
+def test_no_answer_twice_is_an_error_naming_the_index_and_the_reason():
+    runtime = ScriptedRuntime(
+        {PAGE: [DownloadError(f"could not fetch {PAGE}: connection refused")]}
+    )
+    client = IndexClient(runtime, [INDEX, "https://other.example/simple"])
+    with pytest.raises(IndexRequestError) as caught:
+        asyncio.run(client.project("demo"))
+    assert str(caught.value) == (
+        f"the index {INDEX} could not be used: {PAGE} got no answer, twice (connection refused)"
+    )
+    assert client.requests == [PAGE, PAGE]  # and the next index was not asked
+
+
+def test_statuses_are_never_retried_and_each_says_what_to_do():
+    cases = {
+        500: "answered HTTP 500 (boom); a server error; micropip2 does not skip a failing index",
+        401: "answered HTTP 401; the index wants credentials: put them in the index URL",
+        418: "answered HTTP 418; only 200 (the page) and 404 (not on this index) are expected",
+    }
+    for status, expected in cases.items():
+        body = b"boom\n" if status == 500 else b"<html>teapot</html>"
+        runtime = ScriptedRuntime(
+            {PAGE: [_page(status, body, "text/plain" if status == 500 else "text/html")]}
+        )
+        client = IndexClient(runtime, [INDEX])
+        with pytest.raises(IndexRequestError, match="could not be used") as caught:
+            asyncio.run(client.project("demo"))
+        assert expected in str(caught.value)
+        assert client.requests == [PAGE]
+
+
+def test_refused_credentials_are_named_as_such():
+    runtime = ScriptedRuntime({PAGE: [_page(403, b"", "text/plain")]})
+    client = IndexClient(runtime, ["https://user:pw@index.example/simple"])
+    with pytest.raises(
+        IndexRequestError, match="the credentials in the index URL were refused"
+    ) as caught:
+        asyncio.run(client.project("demo"))
+    assert "pw" not in str(caught.value)
+
+
+def test_410_gone_counts_as_not_on_this_index():
+    other = "https://other.example/simple/demo/"
+    runtime = ScriptedRuntime(
+        {PAGE: [_page(410, b"", "text/plain")], other: [Response(other, 200, JSON_V1, PAGE_BODY)]}
+    )
+    page = asyncio.run(
+        IndexClient(runtime, [INDEX, "https://other.example/simple"]).project("demo")
+    )
+    assert page is not None and page.index_urls == ("https://other.example/simple",)
+
+
+async def _concurrent_callers_share_one_request_and_a_cancelled_caller_does_not_cancel_it():
+    runtime = ScriptedRuntime({PAGE: [_page()]})
+    runtime.gate = asyncio.Event()
+    client = IndexClient(runtime, [INDEX])
+    callers = [asyncio.ensure_future(client.project("Demo")) for _ in range(4)]
+    await asyncio.sleep(0)
+    callers[0].cancel()
+    await asyncio.sleep(0)
+    runtime.gate.set()
+    pages = await asyncio.gather(*callers[1:])
+    assert callers[0].cancelled()
+    assert all(page is pages[0] for page in pages) and pages[0] is not None
+    assert client.requests == [PAGE] and client.cache_hits == 3
+    assert await client.project("demo") is pages[0] and client.requests == [PAGE]
+
+
+def test_concurrent_callers_share_one_request_and_a_cancelled_caller_does_not_cancel_it():
+    asyncio.run(_concurrent_callers_share_one_request_and_a_cancelled_caller_does_not_cancel_it())
+
+
+def test_errors_are_not_kept():
+    runtime = ScriptedRuntime({PAGE: [_page(503, b"", "text/plain"), _page()]})
+    client = IndexClient(runtime, [INDEX])
+    with pytest.raises(IndexRequestError, match="HTTP 503"):
+        asyncio.run(client.project("demo"))
+    assert asyncio.run(client.project("demo")) is not None
+    assert client.requests == [PAGE, PAGE]
+
+
+def test_metadata_missing_on_the_server_is_none_and_not_announced_is_not_asked_for():
+    meta_url = INDEX + "/demo/demo-1.0-py3-none-any.whl.metadata"
+    runtime = ScriptedRuntime(
+        {PAGE: [_page()], meta_url: [Response(meta_url, 404, "text/plain", b"")]}
+    )
+    client = IndexClient(runtime, [INDEX])
+
+    async def run():
+        page = await client.project("demo")
+        (file,) = page.files
+        unannounced = dataclasses.replace(file, has_metadata=False)
+        return await client.metadata(file), await client.metadata(unannounced)
+
+    assert asyncio.run(run()) == (None, None)
+    assert client.requests == [PAGE, meta_url]
+
+
+def test_invalid_project_names_are_refused_before_any_request():
+    client = IndexClient(ScriptedRuntime({}), [INDEX])
+    for name in ("../etc", "a/b", "", "-x"):
+        with pytest.raises(InvalidRequirementError, match="is not a valid project name"):
+            asyncio.run(client.project(name))
+    assert client.requests == []
+
+
+def test_fetch_credentials_mode_goes_to_a_runtime_that_takes_it_and_is_refused_by_one_that_does_not():
+    runtime = CredentialsRuntime({PAGE: [_page()]})
+    asyncio.run(IndexClient(runtime, [INDEX], fetch_credentials="include").project("demo"))
+    assert runtime.credentials == "include"
+    with pytest.raises(ValueError, match="this runtime's get\\(\\) has no credentials argument"):
+        IndexClient(ScriptedRuntime({}), [INDEX], fetch_credentials="include")
+    with pytest.raises(ValueError, match="must be one of omit, same-origin, include"):
+        IndexClient(runtime, [INDEX], fetch_credentials="always")
+
+
+def test_unknown_strategy_is_refused():
+    with pytest.raises(
+        ValueError, match="unknown index strategy 'best'; use one of first-index, all-indexes"
+    ):
+        IndexClient(ScriptedRuntime({}), [INDEX], strategy="best")  # type: ignore[arg-type]

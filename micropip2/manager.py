@@ -20,7 +20,7 @@ from .install.wheel_file import read_wheel
 from .listing import PackageList
 from .plan import Plan, PlannedItem
 from .request import Request, build_request
-from .resolve.candidates import INSTALLED, LOCKFILE, PYTHON, Candidate
+from .resolve.candidates import INSTALLED, LOCKFILE, PYTHON, URL, Candidate
 from .resolve.distribution import Distribution
 from .resolve.driver import Resolved, resolve
 from .resolve.knowledge import Knowledge
@@ -205,13 +205,14 @@ def _plan(resolved: Resolved, installed: Mapping[NormalizedName, InstalledDist])
 def _replacement_problems(
     chosen: builtins.list[Candidate], installed: Mapping[NormalizedName, InstalledDist], reinstall: bool
 ) -> builtins.list[str]:
-    """Replacing an installed version needs ``reinstall=True``; replacing an imported one is reported."""
+    """A wheel file given by the user replaces another installed version only with ``reinstall=True``
+    (as micropip); an upgrade the resolver needs goes ahead. Replacing an imported one is reported."""
     notes = []
     for candidate in chosen:
         current = installed.get(candidate.name)
         if current is None:
             continue
-        if not reinstall and current.version != str(candidate.version):
+        if candidate.source == URL and not reinstall and current.version != str(candidate.version):
             raise InstallConflictError(
                 f"cannot install {candidate.name} {candidate.version}: {current.display_name} {current.version} "
                 f"is installed ({current.source}); pass reinstall=True to replace it; nothing was installed"

@@ -1,0 +1,116 @@
+"""Pyodide runtimes for the benchmarks: both installers loadable from one lockfile.
+
+Each runtime is a fresh ``tests/support/pyodide_runtime.PyodideRuntime`` on Node, booted from
+the local distribution ``build/dist/<version>/`` (run ``scripts/setup.sh`` once) with a
+benchmark lockfile: the dist's lockfile naming micropip2 built from the working tree (as the
+tests do, through ``scripts/build_dist.py``), plus micropip 0.11.1's pinned wheel from PyPI
+(``benchmarks/corpus.toml`` [tools.micropip]). The runner loads micropip2 and its
+dependencies at boot (packaging, resolvelib, pyodide-lock, attrs, cattrs, typing-extensions);
+micropip is loaded with ``loadPackage`` before a measurement. So both installers run in the
+same interpreter state against the same lockfile, and both see those packages installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+
+from corpus import REPO, fetch_tool_micropip, log
+
+sys.path.insert(0, str(REPO / "scripts"))
+
+from tests.support.pyodide_runtime import PyodideRuntime, RuntimeSpec  # noqa: E402
+
+DIST_ROOT = REPO / "build" / "dist"
+BENCH_SUBDIR = "bench"  # inside each dist dir
+
+
+@dataclass(frozen=True)
+class BenchDist:
+    version: str
+    lockfile: str  # relative to the dist dir
+    micropip2_build: str | None  # None when micropip2's wheel could not be built
+    micropip2_problem: str | None
+
+
+def _build_micropip2() -> tuple[dict[str, str], str | None]:
+    """Build micropip2 from the working tree into every dist; ({version: lockfile}, problem)."""
+    try:
+        import build_dist
+
+        return build_dist.build_micropip2(), None
+    except Exception as e:  # a tree in the middle of an edit, a missing dist, ...
+        return {}, f"building micropip2's wheel failed: {type(e).__name__}: {str(e).splitlines()[0]}"
+
+
+def prepare(versions: list[str]) -> dict[str, BenchDist]:
+    """Write a benchmark lockfile for each Pyodide version; returns them by version."""
+    for v in versions:
+        if not (DIST_ROOT / v / "pyodide-lock.json").exists():
+            raise SystemExit(f"{DIST_ROOT / v} is missing: run `bash scripts/setup.sh` first")
+    locks, problem = _build_micropip2()
+    micropip_wheel = fetch_tool_micropip()
+    sha = hashlib.sha256(micropip_wheel.read_bytes()).hexdigest()
+    out = {}
+    for v in versions:
+        dist = DIST_ROOT / v
+        base_rel = locks.get(v, "pyodide-lock.json")
+        lock = json.loads((dist / base_rel).read_text(encoding="utf-8"))
+        rel_wheel = f"{BENCH_SUBDIR}/{micropip_wheel.name}"
+        (dist / BENCH_SUBDIR).mkdir(exist_ok=True)
+        target = dist / rel_wheel
+        if not target.exists() or target.stat().st_size != micropip_wheel.stat().st_size:
+            shutil.copyfile(micropip_wheel, target)
+        lock["packages"]["micropip"] = {
+            "name": "micropip",
+            "version": micropip_wheel.name.split("-")[1],
+            "file_name": rel_wheel,
+            "install_dir": "site",
+            "sha256": sha,
+            "package_type": "package",
+            "imports": ["micropip"],
+            "depends": [],
+            "unvendored_tests": False,
+            "tool": {},
+        }
+        text = json.dumps(lock, indent=1, sort_keys=True) + "\n"
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        rel_lock = f"{BENCH_SUBDIR}/{digest}/pyodide-lock.json"
+        (dist / rel_lock).parent.mkdir(parents=True, exist_ok=True)
+        (dist / rel_lock).write_text(text, encoding="utf-8")
+        build = lock["packages"].get("micropip2", {}).get("file_name")
+        out[v] = BenchDist(v, rel_lock, build if problem is None else None, problem)
+        if problem:
+            log(f"{v}: {problem}; micropip2 runs will be reported as not available")
+    return out
+
+
+def boot(dist: BenchDist) -> PyodideRuntime:
+    rt = PyodideRuntime(RuntimeSpec("node", dist.version), lockfile=dist.lockfile, echo_output=False)
+    try:
+        return rt.wait_ready()
+    except BaseException:
+        rt.close()
+        raise
+
+
+async def prepare_tool(tool: str) -> dict:
+    """(Runs in Pyodide.) Load and import ``tool``; can it install by name from an index?"""
+    import importlib
+    import inspect
+
+    if tool == "micropip":
+        import pyodide_js
+
+        await pyodide_js.loadPackage("micropip")
+    try:
+        mod = importlib.import_module(tool)
+    except Exception as e:
+        return {"available": False, "reason": f"import {tool} failed: {type(e).__name__}: {e}"}
+    install = getattr(mod, "install", None)
+    if install is None or "index_urls" not in inspect.signature(install).parameters:
+        return {"available": False, "reason": f"{tool}.install takes no index_urls (not available yet)"}
+    return {"available": True, "version": getattr(mod, "__version__", "?")}

@@ -1,0 +1,296 @@
+"""The recorded corpus of real PyPI wheels, and a replay index that serves it.
+
+The corpus is described by ``benchmarks/corpus.toml`` (the requirement sets and the version
+rules) and recorded by ``scripts/record_corpus.py`` into ``tests/fixtures/recorded/<set>.toml``
+(one ``[[file]]`` per wheel: project, version, filename, sha256, size, requires_python,
+yanked, upload_time). Wheels are downloaded with ``pip download`` into ``build/corpus/`` and
+checked against the recorded sha256; they are never committed.
+
+    from corpus import load_set, replay_server
+    s = load_set("aioboto3")
+    with replay_server(s, latency=0.05) as index:     # a started IndexServer
+        ...  # point an installer at index.simple_url
+
+The replay server is ``tests/support/index_server.IndexServer``: PEP 691 JSON and PEP 503
+HTML pages with absolute file URLs (as PyPI's), PEP 658/714 ``.metadata`` files (extracted
+from each wheel), the PyPI-style JSON API, injected latency and a request log.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import tomllib
+import venv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SPEC_FILE = REPO / "benchmarks" / "corpus.toml"
+RECORDED_DIR = REPO / "tests" / "fixtures" / "recorded"
+CORPUS_DIR = REPO / "build" / "corpus"
+TOOLS_DIR = REPO / "build" / "bench-tools"
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.support.index_server import IndexServer  # noqa: E402
+
+
+class CorpusError(RuntimeError):
+    pass
+
+
+def log(msg: str) -> None:
+    print(f"[corpus] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------
+# the spec and the recorded lists
+
+
+def load_spec(path: Path = SPEC_FILE) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def set_names() -> list[str]:
+    return list(load_spec()["set"])
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    project: str  # normalized
+    version: str
+    filename: str
+    sha256: str
+    size: int
+    requires_python: str  # "" when the index lists none
+    yanked: bool | str  # False, True, or the reason
+    upload_time: str  # PEP 700 form, "...Z"
+
+    @property
+    def path(self) -> Path:
+        return CORPUS_DIR / self.filename
+
+
+@dataclass(frozen=True)
+class RecordedSet:
+    name: str
+    description: str
+    requirements: list[str]
+    imports: list[str]
+    resolution: dict[str, list[str]]  # pyodide version -> ["name==version", ...] (uv's)
+    files: list[RecordedFile] = field(default_factory=list)
+
+    @property
+    def projects(self) -> list[str]:
+        return sorted({f.project for f in self.files})
+
+    @property
+    def total_size(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+def recorded_path(name: str) -> Path:
+    return RECORDED_DIR / f"{name}.toml"
+
+
+def load_set(name: str) -> RecordedSet:
+    path = recorded_path(name)
+    if not path.exists():
+        raise CorpusError(f"{path} is missing: run scripts/record_corpus.py --set {name}")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    files = [
+        RecordedFile(
+            project=f["project"],
+            version=f["version"],
+            filename=f["filename"],
+            sha256=f["sha256"],
+            size=int(f["size"]),
+            requires_python=f.get("requires_python", ""),
+            yanked=f.get("yanked", False),
+            upload_time=f["upload_time"],
+        )
+        for f in data.get("file", [])
+    ]
+    return RecordedSet(
+        name=data["set"],
+        description=data.get("description", ""),
+        requirements=list(data["requirements"]),
+        imports=list(data.get("imports", [])),
+        resolution={k: list(v) for k, v in data.get("resolution", {}).items()},
+        files=files,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# downloading with pip, hash-checked
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def pip_download_args(filename: str) -> list[str]:
+    """``pip download`` arguments that select exactly the wheel ``filename``.
+
+    A pure wheel is asked for with platform ``any`` and implementation ``py`` (so that pip
+    does not prefer a binary wheel of the same version for this host); an Emscripten wheel
+    with its platform, implementation, Python version and ABI.
+    """
+    from packaging.utils import parse_wheel_filename
+
+    name, version, _build, tags = parse_wheel_filename(filename)
+    args = ["--no-deps", "--only-binary=:all:", "--ignore-requires-python", "--no-cache-dir",
+            f"{name}=={version}"]
+    platforms = sorted({t.platform for t in tags})
+    if platforms == ["any"]:
+        return args + ["--platform", "any", "--implementation", "py", "--abi", "none",
+                       "--python-version", "3"]
+    interp = sorted({t.interpreter for t in tags})[0]
+    impl = interp[:2] if interp[:2] in ("cp", "pp", "py") else "cp"
+    digits = interp[2:]
+    pyver = f"{digits[0]}.{digits[1:]}" if len(digits) > 1 else digits
+    for p in platforms:
+        args += ["--platform", p]
+    args += ["--implementation", impl, "--python-version", pyver]
+    for abi in sorted({t.abi for t in tags}):
+        args += ["--abi", abi]
+    return args
+
+
+def _download(file: RecordedFile) -> Path:
+    CORPUS_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CORPUS_DIR, prefix=".download-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--quiet",
+               "-d", tmp, *pip_download_args(file.filename)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        got = Path(tmp) / file.filename
+        if proc.returncode != 0 or not got.exists():
+            raise CorpusError(
+                f"pip could not download {file.filename} (exit {proc.returncode}, got "
+                f"{sorted(os.listdir(tmp))})\ncommand: {' '.join(cmd)}\n{proc.stdout}{proc.stderr}"
+            )
+        actual = sha256_of(got)
+        if actual != file.sha256:
+            raise CorpusError(f"sha256 mismatch for {file.filename}: downloaded {actual}, recorded {file.sha256}")
+        os.replace(got, file.path)
+    return file.path
+
+
+def _present(file: RecordedFile) -> bool:
+    return file.path.exists() and file.path.stat().st_size == file.size and sha256_of(file.path) == file.sha256
+
+
+def fetch(files: list[RecordedFile], jobs: int = 4, offline: bool = False) -> None:
+    """Make every file present and verified in build/corpus/ (downloads the missing ones)."""
+    missing = [f for f in {f.filename: f for f in files}.values() if not _present(f)]
+    if not missing:
+        return
+    if offline:
+        raise CorpusError(f"{len(missing)} corpus files are missing from {CORPUS_DIR}, e.g. {missing[0].filename}")
+    total = sum(f.size for f in missing) / 1e6
+    log(f"downloading {len(missing)} wheels ({total:.1f} MB) into {CORPUS_DIR.relative_to(REPO)}/")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for done in pool.map(_download, missing):
+            log(f"  {done.name}")
+
+
+def fetch_tool_micropip() -> Path:
+    """micropip's pinned wheel (benchmarks/corpus.toml [tools.micropip]) in build/corpus/."""
+    pin = load_spec()["tools"]["micropip"]
+    file = RecordedFile("micropip", pin["file"].split("-")[1], pin["file"], pin["sha256"].lower(),
+                        size=-1, requires_python="", yanked=False, upload_time="")
+    if not (file.path.exists() and sha256_of(file.path) == file.sha256):
+        log(f"downloading {file.filename}")
+        _download(file)
+    return file.path
+
+
+# --------------------------------------------------------------------------------------
+# the replay server
+
+
+def replay_server(recorded: RecordedSet | str, latency: float = 0.0, *, offline: bool = False) -> IndexServer:
+    """A started IndexServer listing every recorded file of the set (fetched if needed).
+
+    ``latency`` (seconds) is slept before every response; it can be changed later through
+    ``server.latency``. Stop it with ``server.stop()`` (or use it as a context manager).
+    """
+    s = load_set(recorded) if isinstance(recorded, str) else recorded
+    fetch(s.files, offline=offline)
+    # Absolute file URLs, as PyPI's pages have: micropip 0.11.1 cannot download the
+    # relative ones ("Cannot download from a non-remote location: '../../files/...'").
+    server = IndexServer(latency=latency, absolute_urls=True)
+    try:
+        for f in s.files:
+            server.add_wheel(
+                f.path,
+                yanked=f.yanked,
+                requires_python=f.requires_python,  # "" lists none, as the index did
+                upload_time=f.upload_time,
+            )
+        return server.start()
+    except BaseException:
+        server.stop()
+        raise
+
+
+# --------------------------------------------------------------------------------------
+# uv (the reference resolver), from PyPI through pip into build/bench-tools/
+
+
+def ensure_uv() -> Path:
+    """The path of uv's binary, pinned in corpus.toml; installed into a venv on first use."""
+    version = load_spec()["tools"]["uv"]
+    env_dir = TOOLS_DIR / f"uv-{version}"
+    uv = env_dir / "bin" / "uv"
+    if uv.exists():
+        return uv
+    log(f"installing uv=={version} into {env_dir.relative_to(REPO)}")
+    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+    proc = subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                           "--disable-pip-version-check", "--only-binary=:all:", f"uv=={version}"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0 or not uv.exists():
+        raise CorpusError(f"installing uv=={version} failed:\n{proc.stdout}{proc.stderr}")
+    return uv
+
+
+def uv_compile(requirements: list[str], *, python_version: str, index_url: str | None = None,
+               constraints: list[str] | None = None, extra_args: list[str] | None = None,
+               ) -> tuple[int, list[str], str]:
+    """``uv pip compile`` for Pyodide (wasm32-pyodide2025), wheels only.
+
+    Returns (exit code, ["name==version", ...] sorted, uv's stderr). ``index_url=None`` means
+    uv's default index (PyPI).
+    """
+    uv = ensure_uv()
+    with tempfile.TemporaryDirectory(prefix="uv-compile-") as tmp:
+        reqs = Path(tmp) / "requirements.in"
+        reqs.write_text("\n".join(requirements) + "\n")
+        cmd = [str(uv), "pip", "compile", str(reqs), "--python-platform", "wasm32-pyodide2025",
+               "--python-version", python_version, "--only-binary", ":all:", "--no-annotate",
+               "--no-header", "--no-python-downloads", "--no-cache", "--quiet"]
+        if index_url is not None:
+            cmd += ["--index-url", index_url]
+        if constraints:
+            cons = Path(tmp) / "constraints.txt"
+            cons.write_text("\n".join(constraints) + "\n")
+            cmd += ["--constraint", str(cons)]
+        cmd += extra_args or []
+        env = {**os.environ, "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never"}
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp)
+    pins = sorted(
+        line.strip() for line in proc.stdout.splitlines()
+        if line.strip() and not line.lstrip().startswith("#") and "==" in line
+    )
+    return proc.returncode, pins, proc.stderr

@@ -223,3 +223,14 @@ def test_install_by_name_installs_and_imports(mp, index):
     publish(index, "greeter", "1.2", ["greeting-words>=1"])
     publish(index, "greeting-words", "1.0")
     assert mp.call(_import_after_install, ["greeter"], simple(index), "greeter") == "1.2"
+
+
+def test_a_password_protected_index_gets_its_credentials_for_pages_metadata_and_wheels(mp, index):
+    publish(index, "private-pkg", "1.0")
+    index.require_auth("alice", "s3cret")
+    url = index.url.replace("http://", "http://alice:s3cret@") + "/simple"
+    assert mp.call(_install_and_count, ["private-pkg"], url) == ["private-pkg"]
+    gets = [r for r in index.requests if r.method == "GET"]
+    assert {r.status for r in gets} == {200}
+    assert all(r.auth == ("alice", "s3cret") for r in gets)
+    assert any(r.path.endswith(".whl") for r in gets)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Literal, TypeVar, cast
@@ -59,8 +58,7 @@ class IndexClient:
       from. An index that fails makes the call fail, as above.
 
     ``fetch_credentials`` is the Fetch API's ``credentials`` mode (``"omit"``, ``"same-origin"``,
-    ``"include"``: whether a browser sends its cookies); it needs a runtime whose ``get`` takes a
-    ``credentials`` argument.
+    ``"include"``: whether a browser sends its cookies).
     """
 
     def __init__(
@@ -186,9 +184,7 @@ class IndexClient:
         for attempt in range(1, NETWORK_ATTEMPTS + 1):
             self.requests.append(url)
             try:
-                if self.fetch_credentials is None:
-                    return await self.runtime.get(url, headers)
-                return await self.runtime.get(url, headers, credentials=self.fetch_credentials)  # type: ignore[call-arg]
+                return await self.runtime.get(url, headers, self.fetch_credentials)
             except DownloadError as exc:
                 if attempt == NETWORK_ATTEMPTS:
                     raise IndexRequestError(
@@ -211,11 +207,6 @@ def _checked_fetch_credentials(runtime: Runtime, mode: str | None) -> str | None
     if mode not in FETCH_CREDENTIALS_MODES:
         raise ValueError(
             f"fetch_credentials must be one of {', '.join(FETCH_CREDENTIALS_MODES)}, not {mode!r}"
-        )
-    if "credentials" not in inspect.signature(runtime.get).parameters:
-        raise ValueError(
-            f"fetch_credentials={mode!r} was given, but this runtime's get() has no credentials "
-            f"argument ({type(runtime).__name__}); leave it out, or use a runtime that supports it"
         )
     return mode
 

@@ -11,7 +11,9 @@ from ..errors import DownloadError, HashMismatchError
 from ..runtime import Runtime
 
 
-async def fetch_file(url: str, runtime: Runtime, headers: Mapping[str, str] | None = None) -> bytes:
+async def fetch_file(
+    url: str, runtime: Runtime, headers: Mapping[str, str] | None = None, credentials: str | None = None
+) -> bytes:
     """``http(s)://``, a URL relative to the page (or, on Node, to the working directory),
     ``file:`` (a file of the host, on Node) or ``emfs:`` (the Emscripten file system)."""
     parts = urlsplit(url)
@@ -23,7 +25,7 @@ async def fetch_file(url: str, runtime: Runtime, headers: Mapping[str, str] | No
             raise DownloadError(f"could not read {path!r} in the Emscripten file system: {exc.strerror}") from None
     if parts.scheme == "file":
         return await runtime.read_host_file(unquote(parts.path))
-    return await runtime.fetch(url, headers)
+    return await runtime.fetch(url, headers, credentials)
 
 
 def sha256_of(data: bytes) -> str:

@@ -175,7 +175,9 @@ class Knowledge:
 
     async def _download(self, candidate: Candidate) -> None:
         assert candidate.url is not None
-        data = await fetch_file(candidate.url, self.runtime)
+        file = candidate.file
+        headers = self.client.auth_headers(candidate.url, file.index_url) if file is not None and file.index_url else {}
+        data = await fetch_file(candidate.url, self.runtime, headers, self.client.fetch_credentials)
         check_sha256(candidate.filename or candidate.url, candidate.url, data, candidate.sha256 or None)
         self._wheels[candidate.url] = data
 

@@ -21,10 +21,11 @@ class HostRuntime:
     def __init__(self) -> None:
         self._loaded: dict[str, str] = {}
 
-    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
+    async def get(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> Response:
+        """``credentials`` (the Fetch API's cookie mode) means nothing to urllib and is ignored."""
         return await asyncio.to_thread(self._get_blocking, url, dict(headers or {}))
 
-    async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> bytes:
+    async def fetch(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> bytes:
         if "://" not in url:  # relative: a path from the working directory
             return await self.read_host_file(url)
         response = await self.get(url, headers)

@@ -27,21 +27,22 @@ class PyodideRuntime:
         process = getattr(js, "process", None)
         return process is not None and getattr(getattr(process, "release", None), "name", "") == "node"
 
-    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
+    async def get(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> Response:
         from pyodide.http import pyfetch
 
+        options = {"credentials": credentials} if credentials else {}
         try:
-            response = await pyfetch(url, headers=dict(headers or {}))
+            response = await pyfetch(url, headers=dict(headers or {}), **options)
             body = await response.bytes()
         except Exception as exc:  # JsException, OSError, or errors of pyodide.http itself
             raise DownloadError(f"could not fetch {url}: {_js_reason(exc)}") from None
         content_type = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
         return Response(response.url or url, response.status, content_type, body)
 
-    async def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> bytes:
+    async def fetch(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> bytes:
         if "://" not in url and self.in_node:  # Node's fetch has no base URL: a path of the host
             return await self.read_host_file(url)
-        response = await self.get(url, headers)
+        response = await self.get(url, headers, credentials)
         if not response.ok:
             raise DownloadError(f"could not fetch {url}: the server answered HTTP {response.status}")
         return response.body

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from corpus import REPO, fetch_tool_micropip, log
 
@@ -81,11 +84,21 @@ def prepare(versions: list[str]) -> dict[str, BenchDist]:
         rel_lock = f"{BENCH_SUBDIR}/{digest}/pyodide-lock.json"
         (dist / rel_lock).parent.mkdir(parents=True, exist_ok=True)
         (dist / rel_lock).write_text(text, encoding="utf-8")
+        _prune(dist / BENCH_SUBDIR, keep=(dist / rel_lock).parent)
         build = lock["packages"].get("micropip2", {}).get("file_name")
         out[v] = BenchDist(v, rel_lock, build if problem is None else None, problem)
         if problem:
             log(f"{v}: {problem}; micropip2 runs will be reported as not available")
     return out
+
+
+def _prune(bench_dir: Path, keep: Path, max_age_s: float = 24 * 3600) -> None:
+    """Remove benchmark lockfiles of older micropip2 builds (a day unused)."""
+    os.utime(keep)
+    now = time.time()
+    for d in bench_dir.iterdir():
+        if d.is_dir() and d != keep and now - d.stat().st_mtime > max_age_s:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def boot(dist: BenchDist) -> PyodideRuntime:

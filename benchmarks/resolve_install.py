@@ -155,7 +155,11 @@ def median_run(runs: list[Result]) -> Result:
 
 
 def _fmt(v, spec: str) -> str:
-    return "-" if v is None else format(v, spec)
+    """``format(v, spec)``, or a dash as wide as the spec's width when there is no value."""
+    if v is not None:
+        return format(v, spec)
+    width = "".join(c for c in spec.split(".")[0] if c.isdigit())
+    return format("-", f">{width or 1}")
 
 
 def print_table(results: list[Result]) -> None:

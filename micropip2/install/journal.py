@@ -7,8 +7,13 @@ exactly as it was.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+_DEFAULT_MODE = 0o666 & ~_UMASK  # what open() creates; 0o644 under the usual umask
 
 
 @dataclass
@@ -22,14 +27,22 @@ class Journal:
     created_files: list[Path] = field(default_factory=list)
     created_dirs: list[Path] = field(default_factory=list)
     saved: dict[Path, _Saved] = field(default_factory=dict)
+    _existing_dirs: set[str] = field(default_factory=set)
 
     def write(self, path: Path, data: bytes, mode: int = 0o644) -> None:
-        self._make_parents(path.parent)
-        if path.is_symlink() or path.exists():
+        """Write ``path`` (saving what it replaces). The hot loop of an install: plain os calls."""
+        text = str(path)
+        parent = os.path.dirname(text)
+        if parent not in self._existing_dirs:
+            self._make_parents(Path(parent))
+            self._existing_dirs.add(parent)
+        if os.path.lexists(text):
             self._save(path)
-            path.unlink()
-        path.write_bytes(data)
-        path.chmod(mode)
+            os.unlink(text)
+        with open(text, "wb") as handle:
+            handle.write(data)
+        if mode != _DEFAULT_MODE:
+            os.chmod(text, mode)
         self.created_files.append(path)
 
     def remove(self, path: Path) -> None:

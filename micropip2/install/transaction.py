@@ -54,15 +54,15 @@ async def install_wheels(items: list[WheelInstall], env: Environment, runtime: R
             if item.replaces is not None:
                 remove_with(item.replaces, env, journal)
         step = "write files"
-        written: dict[str, list[Path]] = {}
         for item in items:
             current = item.wheel.filename
-            written[current] = _write_wheel(item, env, journal)
+            _write_wheel(item, env, journal)
         importlib.invalidate_caches()
         step = "load shared libraries"
         for item in items:
             current = item.wheel.filename
-            for library in load_order([str(p) for p in written[current] if p in _libraries(item, env)]):
+            libraries = [str(_destination(m, item.wheel, env)) for m in item.wheel.shared_libraries]
+            for library in load_order(libraries):
                 await runtime.load_dynlib(library)
         step = "update loadedPackages"
         for item in items:
@@ -81,42 +81,57 @@ async def install_wheels(items: list[WheelInstall], env: Environment, runtime: R
         ) from exc
 
 
-def _write_wheel(item: WheelInstall, env: Environment, journal: Journal) -> list[Path]:
+def _write_wheel(item: WheelInstall, env: Environment, journal: Journal) -> None:
     wheel = item.wheel
     root = env.site_packages
-    written: list[Path] = []
     record_rows: list[tuple[str, str, str]] = []
+    real: dict[Path, Path] = {}
+    own_record = f"{wheel.dist_info}/RECORD"
     for member in wheel.members:
-        destination = _destination(member, wheel, env)
-        if member.path == f"{wheel.dist_info}/RECORD" and member.scheme in ("purelib", "platlib"):
-            continue
+        if member.path == own_record and member.scheme in ("purelib", "platlib"):
+            continue  # replaced by the RECORD of what was really written
+        destination = _destination(member, wheel, env, real)
         data, mode = _prepared(member)
-        _refuse_foreign_overwrite(destination, item, env)
+        if os.path.lexists(destination):
+            _refuse_foreign_overwrite(destination, item, env)
         journal.write(destination, data, mode)
-        written.append(destination)
-        record_rows.append(_record_row(destination, root, data))
+        record_rows.append((_record_path(member, destination, root, env), _hash_field(data), str(len(data))))
     dist_info = root / wheel.dist_info
     for name, data in _installer_files(item).items():
         journal.write(dist_info / name, data)
-        record_rows.append(_record_row(dist_info / name, root, data))
-    record_rows.append((f"{wheel.dist_info}/RECORD", "", ""))
+        record_rows.append((f"{wheel.dist_info}/{name}", _hash_field(data), str(len(data))))
+    record_rows.append((own_record, "", ""))
     journal.write(dist_info / "RECORD", _record_text(record_rows))
-    return written
 
 
-def _destination(member: Member, wheel: WheelFile, env: Environment) -> Path:
+def _record_path(member: Member, destination: Path, root: Path, env: Environment) -> str:
+    """RECORD paths are relative to the directory holding .dist-info (site-packages)."""
+    if member.scheme in ("purelib", "platlib") and env.scheme_dir(member.scheme, "") == root:
+        return member.path
+    return os.path.relpath(destination, root).replace(os.sep, "/")
+
+
+def _destination(member: Member, wheel: WheelFile, env: Environment, real: dict[Path, Path] | None = None) -> Path:
+    """Where ``member`` is written. The archive paths are already free of ".." and absolute parts;
+    a symlinked directory on disk could still lead elsewhere, so check where the bytes would land
+    (``real`` caches resolved directories across the members of a wheel)."""
+    real = {} if real is None else real
     base = env.scheme_dir(member.scheme, wheel.display_name)
     destination = base.joinpath(*member.path.split("/"))
-    # the archive paths are already free of ".." and absolute parts; a symlinked directory on disk
-    # could still lead elsewhere, so check where the bytes would really land
-    real_base = Path(os.path.realpath(base))
-    real_parent = Path(os.path.realpath(destination.parent))
+    real_base = _realpath(base, real)
+    real_parent = _realpath(destination.parent, real)
     if real_parent != real_base and real_base not in real_parent.parents:
         raise InstallConflictError(
             f"{wheel.filename}: {member.archive_path} would be written to {real_parent}, outside "
             f"{real_base} (a symbolic link on disk points elsewhere); nothing was installed"
         )
     return destination
+
+
+def _realpath(path: Path, cache: dict[Path, Path]) -> Path:
+    if path not in cache:
+        cache[path] = Path(os.path.realpath(path))
+    return cache[path]
 
 
 def _prepared(member: Member) -> tuple[bytes, int]:
@@ -131,8 +146,6 @@ def _prepared(member: Member) -> tuple[bytes, int]:
 
 def _refuse_foreign_overwrite(destination: Path, item: WheelInstall, env: Environment) -> None:
     """A file another installed distribution owns is not silently replaced."""
-    if not destination.exists():
-        return
     owner = owner_of(destination, env, ignore=item.wheel.name)
     if owner is not None:
         raise InstallConflictError(
@@ -140,10 +153,6 @@ def _refuse_foreign_overwrite(destination: Path, item: WheelInstall, env: Enviro
             f"{owner.display_name} {owner.version}; nothing was installed. Uninstall "
             f"{owner.display_name} first if the new wheel should replace it"
         )
-
-
-def _libraries(item: WheelInstall, env: Environment) -> set[Path]:
-    return {_destination(m, item.wheel, env) for m in item.wheel.shared_libraries}
 
 
 def _installer_files(item: WheelInstall) -> dict[str, bytes]:
@@ -167,9 +176,8 @@ def _pep610_url(url: str) -> str:
     return url.split("#", 1)[0]
 
 
-def _record_row(path: Path, root: Path, data: bytes) -> tuple[str, str, str]:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return (os.path.relpath(path, root).replace(os.sep, "/"), f"sha256={digest}", str(len(data)))
+def _hash_field(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 def _record_text(rows: list[tuple[str, str, str]]) -> bytes:

@@ -24,25 +24,25 @@ class _Saved:
 
 @dataclass
 class Journal:
-    created_files: list[Path] = field(default_factory=list)
+    created_files: list[str] = field(default_factory=list)
     created_dirs: list[Path] = field(default_factory=list)
     saved: dict[Path, _Saved] = field(default_factory=dict)
     _existing_dirs: set[str] = field(default_factory=set)
 
-    def write(self, path: Path, data: bytes, mode: int = 0o644) -> None:
-        """Write ``path`` (saving what it replaces). The hot loop of an install: plain os calls."""
-        text = str(path)
-        parent = os.path.dirname(text)
+    def write(self, path: str, data: bytes, mode: int = 0o644, *, exists: bool | None = None) -> None:
+        """Write ``path`` (saving what it replaces). The hot loop of an install: plain os calls;
+        ``exists`` spares a stat when the caller already knows."""
+        parent = os.path.dirname(path)
         if parent not in self._existing_dirs:
             self._make_parents(Path(parent))
             self._existing_dirs.add(parent)
-        if os.path.lexists(text):
-            self._save(path)
-            os.unlink(text)
-        with open(text, "wb") as handle:
+        if os.path.lexists(path) if exists is None else exists:
+            self._save(Path(path))
+            os.unlink(path)
+        with open(path, "wb") as handle:
             handle.write(data)
         if mode != _DEFAULT_MODE:
-            os.chmod(text, mode)
+            os.chmod(path, mode)
         self.created_files.append(path)
 
     def remove(self, path: Path) -> None:
@@ -62,8 +62,8 @@ class Journal:
     def rollback(self) -> list[str]:
         """Undo everything; returns the problems met (empty when the tree is fully restored)."""
         problems: list[str] = []
-        for path in reversed(self.created_files):
-            _try(problems, f"remove {path}", lambda p=path: p.unlink(missing_ok=True))
+        for created in reversed(self.created_files):
+            _try(problems, f"remove {created}", lambda p=created: Path(p).unlink(missing_ok=True))
         for directory in reversed(self.created_dirs):
             _try(problems, f"remove directory {directory}", lambda d=directory: _rmdir_if_empty(d))
         for path in sorted((p for p, s in self.saved.items() if s.mode == -1), key=lambda p: len(p.parts)):

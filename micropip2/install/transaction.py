@@ -61,7 +61,7 @@ async def install_wheels(items: list[WheelInstall], env: Environment, runtime: R
         step = "load shared libraries"
         for item in items:
             current = item.wheel.filename
-            libraries = [str(_destination(m, item.wheel, env)) for m in item.wheel.shared_libraries]
+            libraries = [_destination(m, item.wheel, env) for m in item.wheel.shared_libraries]
             for library in load_order(libraries):
                 await runtime.load_dynlib(library)
         step = "update loadedPackages"
@@ -85,42 +85,44 @@ def _write_wheel(item: WheelInstall, env: Environment, journal: Journal) -> None
     wheel = item.wheel
     root = env.site_packages
     record_rows: list[tuple[str, str, str]] = []
-    real: dict[Path, Path] = {}
+    real: dict[str, str] = {}
     own_record = f"{wheel.dist_info}/RECORD"
     for member in wheel.members:
         if member.path == own_record and member.scheme in ("purelib", "platlib"):
             continue  # replaced by the RECORD of what was really written
         destination = _destination(member, wheel, env, real)
         data, mode = _prepared(member)
-        if os.path.lexists(destination):
-            _refuse_foreign_overwrite(destination, item, env)
-        journal.write(destination, data, mode)
-        record_rows.append((_record_path(member, destination, root, env), _hash_field(data), str(len(data))))
+        exists = os.path.lexists(destination)
+        if exists:
+            _refuse_foreign_overwrite(Path(destination), item, env)
+        journal.write(destination, data, mode, exists=exists)
+        hash_field = member.record_hash if data is member.data and member.record_hash else _hash_field(data)
+        record_rows.append((_record_path(member, destination, root, env), hash_field, str(len(data))))
     dist_info = root / wheel.dist_info
     for name, data in _installer_files(item).items():
-        journal.write(dist_info / name, data)
+        journal.write(str(dist_info / name), data)
         record_rows.append((f"{wheel.dist_info}/{name}", _hash_field(data), str(len(data))))
     record_rows.append((own_record, "", ""))
-    journal.write(dist_info / "RECORD", _record_text(record_rows))
+    journal.write(str(dist_info / "RECORD"), _record_text(record_rows))
 
 
-def _record_path(member: Member, destination: Path, root: Path, env: Environment) -> str:
+def _record_path(member: Member, destination: str, root: Path, env: Environment) -> str:
     """RECORD paths are relative to the directory holding .dist-info (site-packages)."""
     if member.scheme in ("purelib", "platlib") and env.scheme_dir(member.scheme, "") == root:
         return member.path
     return os.path.relpath(destination, root).replace(os.sep, "/")
 
 
-def _destination(member: Member, wheel: WheelFile, env: Environment, real: dict[Path, Path] | None = None) -> Path:
+def _destination(member: Member, wheel: WheelFile, env: Environment, real: dict[str, str] | None = None) -> str:
     """Where ``member`` is written. The archive paths are already free of ".." and absolute parts;
     a symlinked directory on disk could still lead elsewhere, so check where the bytes would land
     (``real`` caches resolved directories across the members of a wheel)."""
     real = {} if real is None else real
-    base = env.scheme_dir(member.scheme, wheel.display_name)
-    destination = base.joinpath(*member.path.split("/"))
+    base = str(env.scheme_dir(member.scheme, wheel.display_name))
+    destination = f"{base.rstrip('/')}/{member.path}"
     real_base = _realpath(base, real)
-    real_parent = _realpath(destination.parent, real)
-    if real_parent != real_base and real_base not in real_parent.parents:
+    real_parent = _realpath(destination.rsplit("/", 1)[0], real)
+    if real_parent != real_base and not real_parent.startswith(real_base.rstrip("/") + "/"):
         raise InstallConflictError(
             f"{wheel.filename}: {member.archive_path} would be written to {real_parent}, outside "
             f"{real_base} (a symbolic link on disk points elsewhere); nothing was installed"
@@ -128,9 +130,9 @@ def _destination(member: Member, wheel: WheelFile, env: Environment, real: dict[
     return destination
 
 
-def _realpath(path: Path, cache: dict[Path, Path]) -> Path:
+def _realpath(path: str, cache: dict[str, str]) -> str:
     if path not in cache:
-        cache[path] = Path(os.path.realpath(path))
+        cache[path] = os.path.realpath(path)
     return cache[path]
 
 

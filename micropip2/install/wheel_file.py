@@ -45,6 +45,7 @@ class Member:
     scheme: str
     path: str  # relative to the scheme directory, "/"-separated
     data: bytes
+    record_hash: str = ""  # the verified RECORD hash field ("sha256=..."), reusable when data is written as is
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,9 @@ def read_wheel(filename: str, data: bytes) -> WheelFile:
     _check_wheel_version(filename, wheel_meta)
     metadata = _parse_headers(files, f"{dist_info}/METADATA", filename)
     _check_metadata_identity(filename, metadata, name, version)
-    _check_record(filename, files, f"{dist_info}/RECORD")
+    hashes = _check_record(filename, files, f"{dist_info}/RECORD")
     purelib = wheel_meta.get("Root-Is-Purelib", "true").strip().lower() == "true"
-    members = _place_members(filename, files, dist_info, purelib)
+    members = _place_members(filename, files, dist_info, purelib, hashes)
     _check_shared_libraries(filename, members)
     return WheelFile(filename, name, version, dist_info, metadata, members)
 
@@ -198,8 +199,9 @@ def _check_metadata_identity(
         )
 
 
-def _check_record(filename: str, files: dict[str, bytes], record_path: str) -> None:
-    """Every file but RECORD (and its signatures) is listed with a matching hash and size, and vice versa."""
+def _check_record(filename: str, files: dict[str, bytes], record_path: str) -> dict[str, str]:
+    """Every file but RECORD (and its signatures) is listed with a matching hash and size, and vice
+    versa; returns the verified hash field of each file."""
     if record_path not in files:
         raise _fail(filename, f"{record_path} is missing")
     exempt = {record_path} | {f"{record_path.rsplit('/', 1)[0]}/{s}" for s in _SIGNATURES}
@@ -223,6 +225,7 @@ def _check_record(filename: str, files: dict[str, bytes], record_path: str) -> N
     missing = sorted(set(listed) - set(files) - exempt)
     if missing:
         raise _fail(filename, f"RECORD lists {missing[0]}, which is not in the archive")
+    return {path: fields[0] for path, fields in listed.items()}
 
 
 def _check_record_entry(filename: str, path: str, data: bytes, hash_field: str, size_field: str) -> None:
@@ -239,7 +242,7 @@ def _check_record_entry(filename: str, path: str, data: bytes, hash_field: str, 
 
 
 def _place_members(
-    filename: str, files: dict[str, bytes], dist_info: str, purelib: bool
+    filename: str, files: dict[str, bytes], dist_info: str, purelib: bool, hashes: dict[str, str]
 ) -> tuple[Member, ...]:
     data_dir = dist_info.removesuffix(".dist-info") + ".data"
     root_scheme = "purelib" if purelib else "platlib"
@@ -247,14 +250,14 @@ def _place_members(
     for path, data in files.items():
         top, _, rest = path.partition("/")
         if top != data_dir:
-            members.append(Member(path, root_scheme, path, data))
+            members.append(Member(path, root_scheme, path, data, hashes.get(path, "")))
             continue
         scheme, _, inner = rest.partition("/")
         if scheme not in SCHEMES:
             raise _fail(filename, f"{path} is in an unknown .data scheme {scheme!r}; known: {', '.join(SCHEMES)}")
         if not inner:
             raise _fail(filename, f"{path} names a scheme but no file inside it")
-        members.append(Member(path, scheme, inner, data))
+        members.append(Member(path, scheme, inner, data, hashes.get(path, "")))
     return tuple(members)
 
 

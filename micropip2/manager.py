@@ -127,6 +127,7 @@ class PackageManager:
         urls = self.index_urls if index_urls is None else ([index_urls] if isinstance(index_urls, str) else index_urls)
         client = IndexClient(self.runtime, urls, strategy=index_strategy, fetch_credentials=credentials)
         knowledge = Knowledge(client, self.runtime, self.target, self.distribution, installed)
+        knowledge.download_ahead = not dry_run
         options = Options(pre=pre, deps=deps, reinstall=reinstall, constraints=request.constraints,
                           url_candidates=request.url_candidates, keep_going=keep_going)
         try:
@@ -163,13 +164,14 @@ class PackageManager:
                 warnings.warn(f"micropip2: {name!r} is not installed; skipped", stacklevel=2)
             elif dist not in found:
                 found.append(dist)
+        names = [dist.display_name for dist in found]  # read before the files go
         remove(found, self.environment)
         for dist in found:
             self.runtime.set_loaded_package(dist.display_name, None)
             say(f"Uninstalled {dist.display_name} {dist.version}")
             if _imported(dist):
                 say(f"  {dist.display_name} was imported; the running interpreter keeps the loaded modules")
-        return [dist.display_name for dist in found]
+        return names
 
 
 def _plan(resolved: Resolved, installed: Mapping[NormalizedName, InstalledDist]) -> tuple[Plan, builtins.list[Candidate]]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.metadata import Distribution, PathDistribution, distributions
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
+
+from ..headers import parse_headers
 
 INSTALLER_NAME = "micropip2"
 SOURCE_FILE = "micropip2.json"  # our provenance record inside .dist-info (url, sha256, kind)
@@ -17,12 +20,27 @@ SOURCE_FILE = "micropip2.json"  # our provenance record inside .dist-info (url, 
 
 @dataclass(frozen=True)
 class InstalledDist:
+    """An installed distribution. Name and version come from the ``.dist-info`` directory's name
+    (cheap); the rest is read from its files when first asked for."""
+
     name: NormalizedName
-    display_name: str
     version: str
     dist_info: Path | None  # None for distributions not stored as a .dist-info directory
-    installer: str
-    source: str
+    dist: Distribution = field(compare=False, repr=False)
+
+    @cached_property
+    def display_name(self) -> str:
+        """The name as METADATA spells it (read it before the files are removed)."""
+        text = self.dist.read_text("METADATA") or self.dist.read_text("PKG-INFO") or ""
+        return parse_headers(text).get("Name") or self.name
+
+    @cached_property
+    def installer(self) -> str:
+        return (self.dist.read_text("INSTALLER") or "").strip()
+
+    @cached_property
+    def source(self) -> str:
+        return _source(self.dist, self.installer)
 
     def record_files(self) -> list[str]:
         """RECORD's paths, as written (relative to the directory holding .dist-info)."""
@@ -46,20 +64,16 @@ def installed_distributions() -> dict[NormalizedName, InstalledDist]:
 
 
 def describe(dist: Distribution) -> InstalledDist | None:
+    path = getattr(dist, "_path", None) if isinstance(dist, PathDistribution) else None
+    dist_info = Path(path) if path is not None and str(path).endswith(".dist-info") else None
+    if dist_info is not None:
+        name, _, version = dist_info.name.removesuffix(".dist-info").rpartition("-")
+        if name and version:
+            return InstalledDist(canonicalize_name(name), version, dist_info, dist)
     display = dist.metadata["Name"] if dist.metadata else None
     if not display:
         return None
-    path = getattr(dist, "_path", None) if isinstance(dist, PathDistribution) else None
-    dist_info = Path(path) if path is not None and str(path).endswith(".dist-info") else None
-    installer = (dist.read_text("INSTALLER") or "").strip()
-    return InstalledDist(
-        name=canonicalize_name(display),
-        display_name=display,
-        version=dist.version,
-        dist_info=dist_info,
-        installer=installer,
-        source=_source(dist, installer),
-    )
+    return InstalledDist(canonicalize_name(display), dist.version, dist_info, dist)
 
 
 def _source(dist: Distribution, installer: str) -> str:

@@ -48,6 +48,7 @@ async def install_wheels(items: list[WheelInstall], env: Environment, runtime: R
     loaded_before = runtime.loaded_packages()
     current = ""
     step = "remove the replaced version"
+    replaced = {item.wheel.filename: item.replaces.display_name for item in items if item.replaces is not None}
     try:
         for item in items:
             current = item.wheel.filename
@@ -66,8 +67,8 @@ async def install_wheels(items: list[WheelInstall], env: Environment, runtime: R
                 await runtime.load_dynlib(library)
         step = "update loadedPackages"
         for item in items:
-            if item.replaces is not None:
-                runtime.set_loaded_package(item.replaces.display_name, None)
+            if item.wheel.filename in replaced:
+                runtime.set_loaded_package(replaced[item.wheel.filename], None)
             runtime.set_loaded_package(item.wheel.display_name, item.url)
     except BaseException as exc:
         problems = journal.rollback()

@@ -17,8 +17,6 @@ import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import HeaderParser
 
 from packaging.utils import (
     InvalidWheelFilename,
@@ -29,6 +27,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from ..errors import InvalidWheelError
+from ..headers import Headers, parse_headers
 from .dynlibs import is_shared_library
 
 SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
@@ -54,7 +53,7 @@ class WheelFile:
     name: NormalizedName
     version: Version
     dist_info: str  # "pkg-1.0.dist-info"
-    metadata: Message
+    metadata: Headers
     members: tuple[Member, ...]
 
     @property
@@ -78,7 +77,7 @@ def read_wheel(filename: str, data: bytes) -> WheelFile:
     metadata = _parse_headers(files, f"{dist_info}/METADATA", filename)
     _check_metadata_identity(filename, metadata, name, version)
     hashes = _check_record(filename, files, f"{dist_info}/RECORD")
-    purelib = wheel_meta.get("Root-Is-Purelib", "true").strip().lower() == "true"
+    purelib = (wheel_meta.get("Root-Is-Purelib") or "true").strip().lower() == "true"
     members = _place_members(filename, files, dist_info, purelib, hashes)
     _check_shared_libraries(filename, members)
     return WheelFile(filename, name, version, dist_info, metadata, members)
@@ -167,16 +166,16 @@ def _same_version(text: str, version: Version) -> bool:
         return False
 
 
-def _parse_headers(files: dict[str, bytes], path: str, filename: str) -> Message:
+def _parse_headers(files: dict[str, bytes], path: str, filename: str) -> Headers:
     if path not in files:
         raise _fail(filename, f"{path} is missing")
     try:
-        return HeaderParser().parsestr(files[path].decode("utf-8"))
+        return parse_headers(files[path].decode("utf-8"))
     except UnicodeDecodeError:
         raise _fail(filename, f"{path} is not UTF-8 text") from None
 
 
-def _check_wheel_version(filename: str, wheel_meta: Message) -> None:
+def _check_wheel_version(filename: str, wheel_meta: Headers) -> None:
     declared = (wheel_meta.get("Wheel-Version") or "").strip()
     try:
         major = int(declared.split(".")[0])
@@ -187,7 +186,7 @@ def _check_wheel_version(filename: str, wheel_meta: Message) -> None:
 
 
 def _check_metadata_identity(
-    filename: str, metadata: Message, name: NormalizedName, version: Version
+    filename: str, metadata: Headers, name: NormalizedName, version: Version
 ) -> None:
     meta_name, meta_version = metadata.get("Name"), metadata.get("Version")
     if not meta_name or not meta_version:

@@ -30,6 +30,10 @@ from .distribution import Distribution
 from .metadata import Metadata, metadata_from_wheel, parse_metadata
 
 MAX_CONCURRENT_REQUESTS = 16
+# The wheel of the version the crawl expects the resolver to choose is downloaded alongside its
+# metadata when it is at most this large (and the call installs); bigger ones wait until pinned,
+# so a backtracking resolution does not fetch large files it will not use.
+DOWNLOAD_AHEAD_MAX_BYTES = 5_000_000
 
 
 class NeedData(Exception):
@@ -63,6 +67,7 @@ class Knowledge:
         self._limit = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
         self._crawled: set[str] = set()
         self.prefetch_enabled = True
+        self.download_ahead = False  # set by install (not by dry runs)
 
     # -- synchronous reads for the provider ----------------------------------------------------
 
@@ -190,6 +195,8 @@ class Knowledge:
             return
         key = f"meta:{likely.metadata_key}"
         self._start(key, lambda: self._fetch_metadata(likely), then=lambda: self._crawl_from_metadata(likely))
+        if self.download_ahead and likely.file is not None and (likely.file.size or 0) <= DOWNLOAD_AHEAD_MAX_BYTES:
+            self.start_download(likely)  # most likely chosen: have it ready by the time resolution ends
 
     def _crawl_from_metadata(self, candidate: Candidate) -> None:
         metadata = self._metadata.get(candidate.metadata_key)
@@ -201,6 +208,10 @@ class Knowledge:
 
     def page_known(self, name: NormalizedName) -> bool:
         return name in self._pages
+
+    def ready(self, name: NormalizedName) -> bool:
+        """Whether the resolver can consider ``name`` without waiting for the network."""
+        return name in self._pages or self._covered_locally(name)
 
     def choices_if_known(self, name: NormalizedName) -> Choices | None:
         try:

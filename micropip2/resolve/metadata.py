@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import HeaderParser
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from ..errors import Micropip2Error
+from ..headers import Headers, parse_headers
 from ..install.wheel_file import WheelFile
 
 
@@ -30,7 +29,7 @@ class MetadataError(Micropip2Error):
 def parse_metadata(data: bytes, where: str) -> Metadata:
     """Parse ``data`` (a METADATA file); ``where`` names its source in errors."""
     try:
-        headers = HeaderParser().parsestr(data.decode("utf-8"))
+        headers = parse_headers(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise MetadataError(f"the metadata of {where} is not UTF-8") from None
     return metadata_from_headers(headers, where)
@@ -41,7 +40,7 @@ def metadata_from_wheel(wheel: WheelFile) -> Metadata:
     return metadata_from_headers(wheel.metadata, wheel.filename)
 
 
-def metadata_from_headers(headers: Message, where: str) -> Metadata:
+def metadata_from_headers(headers: Headers, where: str) -> Metadata:
     name, version = headers.get("Name"), headers.get("Version")
     if not name or not version:
         raise MetadataError(f"the metadata of {where} lacks Name or Version")

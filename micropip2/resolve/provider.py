@@ -51,11 +51,14 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         information: Mapping[str, Iterator[RequirementInformation[Requirement, Candidate]]],
         backtrack_causes: Sequence[RequirementInformation[Requirement, Candidate]],
     ) -> Any:
-        """Decide conflicts first, then what is pinned or given by URL, then what the user asked for."""
+        """Decide conflicts first, then what is pinned or given by URL, then what can be decided
+        without waiting for the network (so pins, and their downloads, start early), then what the
+        user asked for."""
         requirements = [info.requirement for info in information[identifier]]
         in_conflict = any(identifier in (c.requirement.id, c.parent.id if c.parent else None) for c in backtrack_causes)
         pinned = any(r.url or r.pins_exactly for r in requirements)
-        return (not in_conflict, not pinned, identifier not in self.user_ids, identifier)
+        ready = bool(requirements) and self.knowledge.ready(requirements[0].name)
+        return (not in_conflict, not pinned, not ready, identifier not in self.user_ids, identifier)
 
     def find_matches(
         self,

@@ -82,3 +82,7 @@ def current_runtime() -> Runtime:
 
             _current = HostRuntime()
     return _current
+
+
+if sys.platform == "emscripten":  # load the JS bridge (and pyodide.http) with micropip2, not mid-install
+    from . import pyodide as _pyodide  # noqa: F401, E402

@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pyodide_js
+from pyodide.http import pyfetch
+
 from ..errors import DownloadError
 from . import Response
 
 
 class PyodideRuntime:
     def __init__(self) -> None:
-        import pyodide_js
-
         self._js = pyodide_js
         self._api = pyodide_js._api
 
@@ -28,8 +29,6 @@ class PyodideRuntime:
         return process is not None and getattr(getattr(process, "release", None), "name", "") == "node"
 
     async def get(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> Response:
-        from pyodide.http import pyfetch
-
         options = {"credentials": credentials} if credentials else {}
         try:
             response = await pyfetch(url, headers=dict(headers or {}), **options)

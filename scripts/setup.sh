@@ -86,3 +86,6 @@ fi
 
 # --- 4. Pyodide distributions ------------------------------------------------------------
 .venv/bin/python scripts/build_dist.py
+
+# --- 5. Real PyPI wheels recorded for the resolver tests and benchmarks ----------------------
+.venv/bin/python scripts/record_corpus.py --fetch --set rich --set aioboto3

@@ -16,7 +16,6 @@ from .install.environment import Environment
 from .install.installed import InstalledDist, installed_distributions
 from .install.transaction import WheelInstall, install_wheels
 from .install.uninstall import remove
-from .install.wheel_file import read_wheel
 from .listing import PackageList
 from .plan import Plan, PlannedItem
 from .request import Request, build_request
@@ -240,9 +239,8 @@ async def _prepare(
         if not _is_wheel(candidate):
             continue
         say(f"Downloading {candidate.url}")
-        data = await knowledge.wheel(candidate)
+        wheel = await knowledge.wheel(candidate)
         filename = candidate.filename or ""
-        wheel = read_wheel(filename, data)
         if wheel.name != candidate.name:
             raise InvalidWheelError(f"{filename} from {candidate.url} contains {wheel.name}, not {candidate.name}")
         items.append(WheelInstall(

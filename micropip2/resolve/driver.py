@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
         except NeedData as need:
             misses += 1
             await knowledge.wait(need.key)
+            await _let_requests_start()
             continue
         except ResolutionImpossible as exc:
             causes = [(cause.requirement, _parent(cause.parent)) for cause in exc.causes]
@@ -89,3 +91,10 @@ def _raise_for_missing(chosen: Iterable[Candidate], criteria: Mapping[str, Any],
         f"cannot install: nothing satisfies the requirements on {names} for {knowledge.target.describe()}:\n"
         + explain_conflict(causes, knowledge)
     )
+
+
+async def _let_requests_start() -> None:
+    """Give fetches the crawl just scheduled a few turns of the event loop to reach the network
+    before the resolver, which is synchronous, runs again."""
+    for _ in range(4):
+        await asyncio.sleep(0)

@@ -10,7 +10,6 @@ that needs no backtracking costs about as many sequential round trips as it is d
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from importlib.metadata import PackageNotFoundError, distribution
 
@@ -21,7 +20,7 @@ from ..index.client import IndexClient
 from ..index.models import ProjectPage
 from ..install.fetch import check_sha256, fetch_file
 from ..install.installed import InstalledDist
-from ..install.wheel_file import read_wheel
+from ..install.wheel_file import WheelFile, read_wheel
 from ..runtime import Runtime
 from ..target import Target
 from .candidates import INSTALLED, LOCKFILE, Candidate
@@ -29,7 +28,8 @@ from .choices import Choices, page_choices
 from .distribution import Distribution
 from .metadata import Metadata, metadata_from_wheel, parse_metadata
 
-MAX_CONCURRENT_REQUESTS = 16
+MAX_CONCURRENT_LOOKUPS = 16  # project pages and metadata files
+MAX_CONCURRENT_DOWNLOADS = 6  # wheels
 # The wheel of the version the crawl expects the resolver to choose is downloaded alongside its
 # metadata when it is at most this large (and the call installs); bigger ones wait until pinned,
 # so a backtracking resolution does not fetch large files it will not use.
@@ -61,10 +61,13 @@ class Knowledge:
         self._pages: dict[NormalizedName, ProjectPage | None] = {}
         self._choices: dict[NormalizedName, Choices] = {}
         self._metadata: dict[str, Metadata] = {}
-        self._wheels: dict[str, bytes] = {}
+        self._wheels: dict[str, WheelFile] = {}  # downloaded, hash-checked and validated
+        self._digests: dict[str, str] = {}
         self._errors: dict[str, BaseException] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._limit = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+        # pages and metadata (what the resolver waits for) never queue behind wheel downloads
+        self._limits = {"lookup": asyncio.Semaphore(MAX_CONCURRENT_LOOKUPS), "wheel": asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS)}
+        self._cpu_turns = asyncio.Lock()
         self._crawled: set[str] = set()
         self.prefetch_enabled = True
         self.download_ahead = False  # set by install (not by dry runs)
@@ -111,8 +114,8 @@ class Knowledge:
         if candidate.url and candidate.source not in (INSTALLED,):
             self._start(f"wheel:{candidate.url}", lambda: self._download(candidate))
 
-    async def wheel(self, candidate: Candidate) -> bytes:
-        """The verified bytes of ``candidate``'s file."""
+    async def wheel(self, candidate: Candidate) -> WheelFile:
+        """``candidate``'s file, downloaded, sha256-checked and validated."""
         assert candidate.url is not None
         key = f"wheel:{candidate.url}"
         self.start_download(candidate)
@@ -123,7 +126,7 @@ class Knowledge:
     def sha256_of(self, candidate: Candidate) -> str:
         """The digest of the downloaded file (checked against the index's or lockfile's, when given)."""
         assert candidate.url is not None
-        return hashlib.sha256(self._wheels[candidate.url]).hexdigest()
+        return self._digests[candidate.url]
 
     def prefetch(self, name: NormalizedName, hints: tuple[PackagingRequirement, ...] = ()) -> None:
         """Speculatively fetch ``name``'s page, its likely version's metadata, and onwards."""
@@ -155,7 +158,7 @@ class Knowledge:
 
         async def run() -> None:
             try:
-                async with self._limit:
+                async with self._limits["wheel" if key.startswith("wheel:") else "lookup"]:
                     await work()
             except Exception as exc:  # recorded and re-raised where the result is needed
                 self._errors[key] = exc
@@ -175,7 +178,7 @@ class Knowledge:
         if data is not None:
             metadata = parse_metadata(data, where)
         else:  # no PEP 658 file: the whole wheel, validated before its metadata is trusted
-            metadata = metadata_from_wheel(read_wheel(where, await self.wheel(candidate)))
+            metadata = metadata_from_wheel(await self.wheel(candidate))
         self._metadata[candidate.metadata_key] = metadata
 
     async def _download(self, candidate: Candidate) -> None:
@@ -183,8 +186,13 @@ class Knowledge:
         file = candidate.file
         headers = self.client.auth_headers(candidate.url, file.index_url) if file is not None and file.index_url else {}
         data = await fetch_file(candidate.url, self.runtime, headers, self.client.fetch_credentials)
-        check_sha256(candidate.filename or candidate.url, candidate.url, data, candidate.sha256 or None)
-        self._wheels[candidate.url] = data
+        digest = check_sha256(candidate.filename or candidate.url, candidate.url, data, candidate.sha256 or None)
+        # Validated now, in the time the resolver waits for other requests; one wheel at a time,
+        # each after a turn of the event loop, so answers that continue the crawl go first.
+        async with self._cpu_turns:
+            await asyncio.sleep(0)
+            self._wheels[candidate.url] = read_wheel(candidate.filename or candidate.url.rsplit("/", 1)[-1], data)
+        self._digests[candidate.url] = digest
 
     def _crawl_from_page(self, name: NormalizedName, hints: tuple[PackagingRequirement, ...]) -> None:
         choices = self.choices_if_known(name)

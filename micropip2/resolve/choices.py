@@ -39,7 +39,7 @@ def page_choices(page: ProjectPage, target: Target) -> Choices:
         if not fit.ok or fit.rank is None:
             rejected.append(Rejected(file.filename, fit.reason))
             continue
-        if not _python_fits(file.requires_python, target):
+        if not python_fits(file.requires_python, target):
             rejected.append(Rejected(file.filename, f"requires Python {file.requires_python}; this is {target.python_version}"))
             continue
         try:
@@ -52,10 +52,11 @@ def page_choices(page: ProjectPage, target: Target) -> Choices:
     return Choices(tuple(ordered), tuple(rejected))
 
 
-def _python_fits(requires_python: str | None, target: Target) -> bool:
+def python_fits(requires_python: str | None, target: Target) -> bool:
+    """Whether ``target``'s Python satisfies a Requires-Python; an unreadable one does not block."""
     if not requires_python:
         return True
     try:
         return SpecifierSet(requires_python).contains(target.python_version, prereleases=True)
     except InvalidSpecifier:
-        return True  # an unreadable Requires-Python on the index: the metadata decides later
+        return True

@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 from packaging.utils import NormalizedName, canonicalize_name
 from resolvelib import AbstractProvider
 from resolvelib.structs import RequirementInformation
 
 from .candidates import INSTALLED, LOCKFILE, MISSING, PYTHON, URL, Candidate, Requirement
+from .choices import python_fits
 from .knowledge import Knowledge
 
 
@@ -98,7 +99,7 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         metadata = self.knowledge.metadata(candidate)
         parent = f"{candidate.name} {candidate.version}"
         found: list[Requirement] = []
-        if not _python_fits(metadata.requires_python, self.knowledge.target):
+        if not python_fits(metadata.requires_python, self.knowledge.target):
             found.append(Requirement(PYTHON, frozenset(), SpecifierSet(metadata.requires_python or ""), parent=parent,
                                      text=f"Python {metadata.requires_python}"))
             return found  # nothing else matters: this candidate cannot be used
@@ -183,15 +184,6 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
             matching = finals or matching
         exact = any(r.pins_exactly for r in wanted)
         return [c for c in matching if c.file is None or c.file.yanked is None or exact]
-
-
-def _python_fits(requires_python: str | None, target: Any) -> bool:
-    if not requires_python:
-        return True
-    try:
-        return SpecifierSet(requires_python).contains(target.python_version, prereleases=True)
-    except InvalidSpecifier:
-        return True  # unreadable: do not block on it
 
 
 def _installed_candidate(installed: Any) -> Candidate | None:

@@ -27,6 +27,7 @@ import contextlib
 import email.parser
 import fcntl
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -328,6 +329,8 @@ def check_wheel_filenames(spec) -> None:
     from packaging.utils import canonicalize_name, canonicalize_version
 
     for key, pkg in spec.packages.items():
+        if not pkg.file_name.endswith(".whl"):
+            continue  # shared libraries are zips with no name to check
         name, version, _, _ = parse_wheel(pkg.file_name.rsplit("/", 1)[-1])
         if canonicalize_name(name) != key or canonicalize_version(version) != canonicalize_version(pkg.version):
             raise BuildError(f"lockfile entry {key} ({pkg.name} {pkg.version}) does not match {pkg.file_name}")
@@ -454,7 +457,42 @@ def build_dist(pin: DistPin, pins: Pins, offline: bool, micropip2_wheel: Path) -
         if old.name not in wanted:
             log(f"{pin.version}: removing stale {old.name}")
             old.unlink()
+    key, spec = shared_library_entry(pin, pins, offline)
+    entries[key] = spec
     return install_micropip2(micropip2_wheel, pin, base_entries=entries)
+
+
+SHARED_LIBRARY_TEST = "libblosc2-test"
+
+
+def shared_library_entry(pin: DistPin, pins: Pins, offline: bool):
+    """A ``shared_library`` lockfile entry (a .zip for /usr/lib, as Pyodide ships libopenssl and
+    friends), made from the real WebAssembly libblosc2.so inside the pinned blosc2 wheel of this
+    platform year, so tests can check how micropip2 has Pyodide load such entries."""
+    import zipfile
+
+    from pyodide_lock import PackageSpec
+
+    year = pin.platform_tag.removeprefix("pyemscripten_").removesuffix("_wasm32")
+    wheel_name = f"blosc2-4.14.1-cp311-abi3-pyemscripten_{year}_wasm32.whl"
+    wheel = fetch_wheel(wheel_name, pins.wheels[wheel_name], offline)
+    with zipfile.ZipFile(wheel) as source:
+        library = source.read("blosc2/lib/libblosc2.so")
+    zip_path = pin.dir / f"{SHARED_LIBRARY_TEST}-2.0.zip"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("libblosc2.so", date_time=(1980, 1, 1, 0, 0, 0)), library)
+    atomic_write_bytes(zip_path, buffer.getvalue())
+    return SHARED_LIBRARY_TEST, PackageSpec(
+        name=SHARED_LIBRARY_TEST,
+        version="2.0",
+        file_name=zip_path.name,
+        install_dir="dynlib",
+        sha256=sha256_of(zip_path),
+        package_type="shared_library",
+        imports=[],
+        depends=[],
+    )
 
 
 def build_extra_wheels(pins: Pins, offline: bool) -> None:

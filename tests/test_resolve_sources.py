@@ -191,3 +191,39 @@ def test_a_binary_package_only_built_for_the_other_platform_year_is_reported_as_
     assert "ResolutionError" in message
     assert f"uuid_utils-1.2.0-cp310-abi3-pyemscripten_{other}_wasm32.whl: abi3 wheel built for platform {other}" in message
     assert f"the index has no wheel of uuid-utils that fits" in message
+
+
+# -- lockfile entries that are not wheels ----------------------------------------------------------
+
+
+async def _install_shared_library(break_it):
+    import pyodide_js
+
+    import micropip2
+
+    if break_it:  # point the distribution's entry at a file that is not there
+        getattr(pyodide_js._api.lockfile_packages, "libblosc2-test").file_name = "libblosc2-test-missing.zip"
+    try:
+        report = await micropip2.install("libblosc2-test")
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}", "loaded": "libblosc2-test" in pyodide_js.loadedPackages.to_py()}
+    libraries = [p for p in pyodide_js._module.LDSO.loadedLibsByName.to_py() if p.endswith("libblosc2.so")]
+    return {
+        "installed": [[i.name, i.version, i.source] for i in report.installed],
+        "loaded": "libblosc2-test" in pyodide_js.loadedPackages.to_py(),
+        "libraries": libraries,
+    }
+
+
+def test_a_shared_library_of_the_distribution_is_loaded_by_pyodide(mp):
+    # the test dists carry a shared_library entry (a zip of blosc2's real WebAssembly libblosc2.so)
+    got = mp.call(_install_shared_library, False)
+    assert got["installed"] == [["libblosc2-test", "2.0", "lockfile"]]
+    assert got["loaded"]
+    assert got["libraries"] == ["/usr/lib/libblosc2.so"]
+
+
+def test_a_shared_library_that_fails_to_load_is_an_error_not_a_log_line(mp):
+    got = mp.call(_install_shared_library, True)
+    assert got["error"].startswith("DownloadError: Pyodide could not load libblosc2-test from its distribution")
+    assert not got["loaded"]

@@ -111,7 +111,7 @@ class Knowledge:
 
     def start_download(self, candidate: Candidate) -> None:
         """Begin fetching a chosen wheel right away (it is awaited at install time)."""
-        if candidate.url and candidate.source not in (INSTALLED,):
+        if candidate.url and candidate.source != INSTALLED and _is_wheel_file(candidate):
             self._start(f"wheel:{candidate.url}", lambda: self._download(candidate))
 
     async def wheel(self, candidate: Candidate) -> WheelFile:

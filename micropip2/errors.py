@@ -31,10 +31,6 @@ class InstallConflictError(Micropip2Error):
     """Installing would replace something that the caller did not ask to replace."""
 
 
-class DependencyError(Micropip2Error):
-    """A wheel's requirements are not met by what is installed or being installed."""
-
-
 class InstallFailedError(Micropip2Error):
     """Writing or loading a wheel failed; the environment was restored to how it was."""
 

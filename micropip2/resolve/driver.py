@@ -27,7 +27,6 @@ class ResolutionError(Micropip2Error):
 class Resolved:
     candidates: dict[str, Candidate]  # identifier -> chosen candidate (extras identifiers included)
     required_by: dict[str, tuple[str, ...]]  # identifier -> parents ("you" for the user)
-    cache_misses: int
 
 
 class _StartDownloads(BaseReporter):  # type: ignore[type-arg]
@@ -45,14 +44,12 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
         if requirement.url is None:
             knowledge.prefetch(requirement.name, (PackagingRequirement(f"{requirement.name}{requirement.specifier}"),))
     user_ids = {r.id for r in requirements}
-    misses = 0
     while True:
         provider = Provider(knowledge, options, user_ids)
         resolver = Resolver(provider, _StartDownloads(knowledge))
         try:
             result = resolver.resolve(list(requirements), max_rounds=MAX_ROUNDS)
         except NeedData as need:
-            misses += 1
             await knowledge.wait(need.key)
             await _let_requests_start()
             continue
@@ -69,7 +66,7 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
             identifier: tuple(_parent(info.parent) or "you" for info in criterion.information)
             for identifier, criterion in result.criteria.items()
         }
-        return Resolved(dict(result.mapping), required_by, misses)
+        return Resolved(dict(result.mapping), required_by)
 
 
 def _parent(parent: Candidate | None) -> str | None:

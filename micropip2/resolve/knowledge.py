@@ -69,7 +69,6 @@ class Knowledge:
         self._limits = {"lookup": asyncio.Semaphore(MAX_CONCURRENT_LOOKUPS), "wheel": asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS)}
         self._cpu_turns = asyncio.Lock()
         self._crawled: set[str] = set()
-        self.prefetch_enabled = True
         self.download_ahead = False  # set by install (not by dry runs)
 
     # -- synchronous reads for the provider ----------------------------------------------------
@@ -130,7 +129,7 @@ class Knowledge:
 
     def prefetch(self, name: NormalizedName, hints: tuple[PackagingRequirement, ...] = ()) -> None:
         """Speculatively fetch ``name``'s page, its likely version's metadata, and onwards."""
-        if not self.prefetch_enabled or name in self._crawled or self._covered_locally(name):
+        if name in self._crawled or self._covered_locally(name):
             return
         self._crawled.add(name)
         self._start(f"page:{name}", lambda: self._fetch_page(name), then=lambda: self._crawl_from_page(name, hints))

@@ -1,0 +1,84 @@
+"""Reading a lock however it is given: a URL, a path, its text, or a parsed dict."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from ..install.fetch import fetch_file
+from ..runtime import Runtime
+from .errors import LockFormatError
+from .model import Lock
+from .pylock_format import read_pylock
+from .pyodide_lock_format import read_pyodide_lock
+
+LockRef = str | os.PathLike[str] | Mapping[str, Any] | Lock
+
+
+def parse_lock(data: str | bytes | Mapping[str, Any], base_url: str = "", source: str = "the lock") -> Lock:
+    """A lock from its text (JSON: pyodide-lock.json; TOML: pylock.toml) or parsed document."""
+    doc = data if isinstance(data, Mapping) else _parse_text(data, source)
+    if "lock-version" in doc:
+        return read_pylock(doc, base_url, source)
+    if "packages" in doc and "info" in doc:
+        return read_pyodide_lock(doc, base_url, source)
+    keys = ", ".join(sorted(doc)[:8]) or "nothing"
+    raise LockFormatError(
+        f"{source} is neither a pylock.toml (no lock-version) nor a pyodide-lock.json (no info and packages); "
+        f"it has: {keys}"
+    )
+
+
+def _parse_text(data: str | bytes, source: str) -> Mapping[str, Any]:
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    if text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LockFormatError(f"{source} is not valid JSON: {exc}") from None
+    else:
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise LockFormatError(f"{source} is neither JSON nor valid TOML: {exc}") from None
+    if not isinstance(doc, Mapping):
+        raise LockFormatError(f"{source} holds a {type(doc).__name__}, not a lock")
+    return doc
+
+
+async def load_lock(ref: LockRef, runtime: Runtime) -> Lock:
+    """``ref`` is a :class:`Lock`, a parsed dict, the lock's text, a path in the Emscripten file
+    system, or a URL (on Node, a path of the host). Relative file names in the lock resolve
+    against the lock's own location."""
+    if isinstance(ref, Lock):
+        return ref
+    if isinstance(ref, Mapping):
+        return parse_lock(ref, source="the lock (a dict)")
+    if isinstance(ref, os.PathLike):
+        path = Path(ref)
+        return parse_lock(_read_local(path), f"emfs:{path.parent.absolute()}/", str(path))
+    if _is_text(ref):
+        return parse_lock(ref, source="the lock (text)")
+    if "://" not in ref and Path(ref).is_file():  # a file in the Emscripten file system
+        path = Path(ref)
+        return parse_lock(_read_local(path), f"emfs:{path.parent.absolute()}/", ref)
+    data = await fetch_file(ref, runtime)
+    base = urljoin(ref, ".") if "://" in ref else os.path.dirname(ref) + "/"
+    return parse_lock(data, base, ref)
+
+
+def _is_text(ref: str) -> bool:
+    head = ref.lstrip()[:200]
+    return head.startswith("{") or "\n" in ref or "lock-version" in head
+
+
+def _read_local(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise LockFormatError(f"cannot read the lock {str(path)!r}: {exc.strerror}") from None

@@ -1,0 +1,47 @@
+"""Fetching a lock's files on the host: where a file URL points, and its bytes checked against the lock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from ..install.fetch import fetch_file, sha256_of
+from ..lockfiles.fit import absolute_url
+from ..lockfiles.model import LockedFile
+from ..runtime import Runtime
+
+MAX_CONCURRENT = 6
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def is_local(url: str) -> bool:
+    return urlsplit(url).scheme in ("", "file")
+
+
+async def fetch_checked(file: LockedFile, base: str, runtime: Runtime) -> tuple[bytes | None, str]:
+    """(bytes, "") when the file was fetched and matches its sha256; (bytes or None, why not) otherwise."""
+    url = absolute_url(base, file.url)
+    try:
+        data = await fetch_file(url, runtime)
+    except Exception as exc:  # every failure becomes a reported problem, not a traceback
+        return None, f"cannot be fetched: {exc}"
+    if not file.sha256:
+        return data, f"the lock gives no sha256 for {url}"
+    actual = sha256_of(data)
+    if actual != file.sha256.lower():
+        return data, f"the file at {url} has sha256 {actual}, the lock says {file.sha256}"
+    return data, ""
+
+
+async def bounded(items: Iterable[T], work: Callable[[T], Awaitable[R]], limit: int = MAX_CONCURRENT) -> list[R]:
+    """``work`` over ``items``, at most ``limit`` at a time, results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(item: T) -> R:
+        async with gate:
+            return await work(item)
+
+    return list(await asyncio.gather(*(one(item) for item in items)))

@@ -1,5 +1,6 @@
 // Shared by runner.mjs (Node) and harness.html (Chromium): boot Pyodide from a local
-// distribution, load micropip2 from its lockfile, and run request code.
+// distribution, load the requested packages (normally micropip2; possibly none) from
+// its lockfile, and run request code.
 //
 // Nothing here may use Node-only or browser-only APIs: the caller passes `loadPyodide`,
 // the lockfile's parsed JSON, and the loadPyodide options for its environment.
@@ -137,10 +138,12 @@ export async function bootHarness({ loadPyodide, loadOptions, lock, packages, lo
 
   const expected = lockClosure(lock, packages);
   const loadErrors = [];
-  await pyodide.loadPackage(packages, {
-    messageCallback: (m) => log(`[loadPackage] ${m}`),
-    errorCallback: (m) => loadErrors.push(m),
-  });
+  if (packages.length) {
+    await pyodide.loadPackage(packages, {
+      messageCallback: (m) => log(`[loadPackage] ${m}`),
+      errorCallback: (m) => loadErrors.push(m),
+    });
+  }
   const problems = [...loadErrors];
   for (const [key, pkg] of expected) {
     if (!(pkg.name in pyodide.loadedPackages) && !(key in pyodide.loadedPackages)) {

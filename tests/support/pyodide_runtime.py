@@ -103,7 +103,12 @@ class RuntimeSpec:
         return self.id
 
 
-def _read_lock_info(lock: Path) -> dict:
+def _read_lock_info(lock: Path | str) -> dict:
+    if isinstance(lock, str):  # an http URL (a chrome runtime booted from a served lock)
+        import urllib.request
+
+        with urllib.request.urlopen(lock, timeout=30) as resp:
+            return json.loads(resp.read())["info"]
     if not lock.exists():
         raise RuntimeFailure(f"{lock} is missing: run scripts/setup.sh (or scripts/build_dist.py)")
     return json.loads(lock.read_text(encoding="utf-8"))["info"]
@@ -132,16 +137,37 @@ class PyodideRuntime:
 
     The constructor starts the subprocess and returns at once; :meth:`wait_ready` waits
     for the boot to finish (the pool uses that to boot spares in the background).
+
+    By default it boots from the dist's lockfile and loads micropip2. A fresh runtime booted
+    from a user's lock instead:
+
+        PyodideRuntime("node-314.0.7", lockfile=folder / "pyodide-lock.json",
+                       package_dir=folder, packages=())      # relative file names, local wheels
+        PyodideRuntime("chrome-314.0.7", base_url=..., server=...,
+                       lockfile="http://127.0.0.1:PORT/pyodide-lock.json", packages=())
+
+    ``lockfile``: relative to the dist dir, an absolute path, or (chrome only) an http URL.
+    ``package_dir`` (node only): packageBaseUrl and packageCacheDir (default: the dist dir).
+    ``packages``: loaded and checked (loadedPackages, versions) before the runtime is ready.
     """
 
     def __init__(self, spec: RuntimeSpec | str, *, base_url: str | None = None, server=None,
-                 dist_dir: Path | None = None, lockfile: str = "pyodide-lock.json",
+                 dist_dir: Path | None = None, lockfile: str | Path = "pyodide-lock.json",
+                 package_dir: Path | None = None, packages: Iterable[str] = ("micropip2",),
                  echo_output: bool = True):
         self.spec = RuntimeSpec.parse(spec) if isinstance(spec, str) else spec
         self.kind = self.spec.kind
         self.version = self.spec.version
         self.dist_dir = Path(dist_dir) if dist_dir is not None else self.spec.dist_dir
-        self.lockfile = self.dist_dir / lockfile  # the lockfile this runtime boots with
+        lockfile = str(lockfile)
+        is_url = lockfile.startswith(("http://", "https://"))
+        if is_url and self.kind != "chrome":
+            raise ValueError("Pyodide on Node boots only from a local lockfile (and local wheels)")
+        if self.kind == "chrome" and not is_url and Path(lockfile).is_absolute():
+            raise ValueError("a chrome runtime's lockfile is relative to the served dist dir, or a URL")
+        # the lockfile this runtime boots with (a Path, or the URL a chrome runtime fetches)
+        self.lockfile: Path | str = lockfile if is_url else self.dist_dir / lockfile
+        self.packages = list(packages)
         info = _read_lock_info(self.lockfile)
         self.abi_version: str = info["abi_version"]  # "2026_0"
         self.python: str = ".".join(info["python"].split(".")[:2])  # "3.14"
@@ -162,7 +188,11 @@ class PyodideRuntime:
         self._ready = False
 
         cmd = [os.environ.get("MICROPIP2_NODE", "node"), str(RUNNER), "--dist", str(self.dist_dir),
-               "--lockfile", lockfile]
+               "--lockfile", lockfile, "--packages", ",".join(self.packages)]
+        if package_dir is not None:
+            if self.kind != "node":
+                raise ValueError("package_dir is for node runtimes; a browser fetches the lock's URLs")
+            cmd += ["--package-dir", str(package_dir)]
         self._user_data_dir: str | None = None
         if self.kind == "chrome":
             if base_url is None:

@@ -5,8 +5,12 @@
 //   node runner.mjs --dist build/dist/314.0.7 --browser \
 //        --base-url http://127.0.0.1:PORT/dist/314.0.7/ [--lockfile ...] [--harness-url URL]
 //
-// --lockfile is relative to the dist directory (default pyodide-lock.json); the wheels it
-// names are resolved against the dist directory too.
+// --lockfile is relative to the dist directory (default pyodide-lock.json) or absolute (a
+// path on Node; an http URL in browser mode); the wheels it names are resolved against
+// the dist directory, or on Node against --package-dir (packageBaseUrl and
+// packageCacheDir: a local folder holding a user's lock's wheels). --packages lists what
+// is loaded and checked at boot (default micropip2; --packages '' loads nothing, for a
+// fresh runtime booted from a user's lock that the test loads itself).
 //
 // Node mode boots Pyodide in this process from the dist directory. Browser mode drives
 // Debian's /usr/bin/chromium through playwright-core and boots Pyodide in a page
@@ -30,7 +34,6 @@ import { parseArgs } from "node:util";
 import { pathToFileURL, fileURLToPath } from "node:url";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const PACKAGES = ["micropip2"];
 
 // stdout carries the protocol only: keep stray console output (Pyodide logs package
 // loading with console.log) away from it.
@@ -55,25 +58,29 @@ const { values: args } = parseArgs({
     "base-url": { type: "string" },
     "harness-url": { type: "string" },
     lockfile: { type: "string", default: "pyodide-lock.json" },
+    "package-dir": { type: "string" },
+    packages: { type: "string", default: "micropip2" },
     chromium: { type: "string", default: "/usr/bin/chromium" },
     // a fresh, empty directory owned by the caller (who removes it); default: a temp dir
     // this runner creates and removes
     "user-data-dir": { type: "string" },
   },
 });
+const PACKAGES = args.packages.split(",").map((s) => s.trim()).filter(Boolean);
 
 async function bootNode() {
   if (!args.dist) throw new Error("--dist is required");
   const dist = path.resolve(args.dist) + path.sep;
-  const lockPath = path.join(dist, args.lockfile);
+  const lockPath = path.resolve(dist, args.lockfile);
   const lock = JSON.parse(fs.readFileSync(lockPath, "utf8"));
+  const pkgDir = args["package-dir"] ? path.resolve(args["package-dir"]) + path.sep : dist;
   const { loadPyodide } = await import(pathToFileURL(path.join(dist, "pyodide.mjs")).href);
   const { bootHarness } = await import("./harness_core.mjs");
   const harness = await bootHarness({
     loadPyodide,
     // On Node, Pyodide resolves lockfile file names against packageBaseUrl as file paths
     // and reads them from packageCacheDir; both must be the local dist directory.
-    loadOptions: { indexURL: dist, lockFileURL: lockPath, packageBaseUrl: dist, packageCacheDir: dist },
+    loadOptions: { indexURL: dist, lockFileURL: lockPath, packageBaseUrl: pkgDir, packageCacheDir: pkgDir },
     lock,
     packages: PACKAGES,
     log,

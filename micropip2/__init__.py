@@ -1,6 +1,7 @@
 """micropip2: install Python packages into Pyodide.
 
-``await micropip2.install(url)``, ``micropip2.list()``, ``micropip2.uninstall(names)``; each is a
+``await micropip2.install(url)``, ``micropip2.list()``, ``micropip2.uninstall(names)``,
+``micropip2.freeze()``, ``await micropip2.sync(lock)``; each is a
 method of the default :class:`PackageManager`, which works on the running interpreter.
 """
 
@@ -11,12 +12,17 @@ from .listing import PackageList
 from .manager import InstallReport, PackageManager
 
 __version__ = "0.1.0.dev0"
-__all__ = ["InstallReport", "Micropip2Error", "PackageList", "PackageManager", "install", "list", "uninstall"]
+__all__ = [
+    "InstallReport", "Micropip2Error", "PackageList", "PackageManager",
+    "freeze", "install", "list", "sync", "uninstall",
+]
 
 _manager = PackageManager()
 
 install = _manager.install
 list = _manager.list
 uninstall = _manager.uninstall
+freeze = _manager.freeze
+sync = _manager.sync
 set_index_urls = _manager.set_index_urls
 set_constraints = _manager.set_constraints

@@ -17,6 +17,12 @@ from .install.installed import InstalledDist, installed_distributions
 from .install.transaction import WheelInstall, install_wheels
 from .install.uninstall import remove
 from .listing import PackageList
+from .lockfiles.fit import select
+from .lockfiles.freeze import freeze_environment
+from .lockfiles.load import LockRef, load_lock
+from .lockfiles.model import Format
+from .lockfiles.render import render_lock
+from .lockfiles.sync import SyncReport, sync_environment
 from .plan import Plan, PlannedItem
 from .request import Request, build_request
 from .resolve.candidates import INSTALLED, LOCKFILE, PYTHON, URL, Candidate
@@ -116,16 +122,19 @@ class PackageManager:
         hashes: Mapping[str, str] | None = None,
         dry_run: bool = False,
         index_strategy: Strategy = "first-index",
+        lockfile: LockRef | None = None,
     ) -> InstallReport:
         """Resolve ``requirements`` (names, ``name[extra]>=1``, URLs, ``name @ url``) for this
-        interpreter and install the result, all or nothing."""
+        interpreter and install the result, all or nothing. ``lockfile`` (a lock as :meth:`sync`
+        takes it) offers its pinned files as preferred candidates, ahead of the indexes."""
         say = _printer(verbose)
+        distribution = self.distribution if lockfile is None else await self._with_lock(lockfile)
         texts = [requirements] if isinstance(requirements, str) else builtins.list(requirements)
         request = build_request(texts, [*self.constraints, *(constraints or [])], hashes, self.target)
         installed = installed_distributions()
         urls = self.index_urls if index_urls is None else ([index_urls] if isinstance(index_urls, str) else index_urls)
         client = IndexClient(self.runtime, urls, strategy=index_strategy, fetch_credentials=credentials)
-        knowledge = Knowledge(client, self.runtime, self.target, self.distribution, installed)
+        knowledge = Knowledge(client, self.runtime, self.target, distribution, installed)
         knowledge.download_ahead = not dry_run
         options = Options(pre=pre, deps=deps, reinstall=reinstall, constraints=request.constraints,
                           url_candidates=request.url_candidates, keep_going=keep_going)
@@ -147,6 +156,37 @@ class PackageManager:
         if plan.items:
             say("Successfully installed " + " ".join(f"{i.name}-{i.version}" for i in plan.items))
         return report
+
+    async def _with_lock(self, lockfile: LockRef) -> Distribution:
+        lock = await load_lock(lockfile, self.runtime)
+        return self.distribution.overlaid(select(lock, self.target))
+
+    async def sync(self, lock: LockRef, *, verbose: bool | int | None = None) -> SyncReport:
+        """Make the environment hold exactly ``lock``'s packages (a pyodide-lock.json or pylock.toml,
+        given as URL, path, text or dict): no index is asked, every missing file is downloaded at
+        once and hash-checked, and the changes are made all together or not at all. Packages the
+        lock does not list are uninstalled (except micropip2 and what it needs)."""
+        say = _printer(verbose)
+        loaded = await load_lock(lock, self.runtime)
+        report = await sync_environment(
+            loaded, target=self.target, runtime=self.runtime, environment=self.environment,
+            distribution=self.distribution, installed=installed_distributions(), say=say,
+        )
+        say(str(report))
+        return report
+
+    def freeze(self, format: Format = "pyodide-lock", *, base_url: str | None = None) -> str:
+        """The installed environment as a lock: pyodide-lock.json text (``loadPyodide({lockFileURL})``
+        and :meth:`sync` take it) or, with ``format="pylock"``, PEP 751 pylock.toml text. File URLs are
+        absolute; with ``base_url``, those under it are written relative to it. A distribution with
+        no record of its file is left out, with a warning."""
+        lock, _base = self.runtime.distribution_lock()
+        frozen = freeze_environment(
+            installed_distributions(), self.distribution, self.runtime.loaded_packages(), self.target, lock["info"]
+        )
+        for text in frozen.left_out:
+            warnings.warn(f"micropip2.freeze: left out {text}", stacklevel=2)
+        return render_lock(frozen.lock, format, self.target, base_url)
 
     def list(self) -> PackageList:
         return PackageList.from_installed(installed_distributions().values())

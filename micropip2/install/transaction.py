@@ -17,6 +17,7 @@ import importlib
 import io
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,14 +43,20 @@ class WheelInstall:
     replaces: InstalledDist | None = None
 
 
-async def install_wheels(items: list[WheelInstall], env: Environment, runtime: Runtime) -> None:
-    """Install ``items`` together; on failure leave files and ``loadedPackages`` as they were."""
+async def install_wheels(
+    items: list[WheelInstall], env: Environment, runtime: Runtime, removals: Sequence[InstalledDist] = ()
+) -> None:
+    """Install ``items`` and uninstall ``removals`` together; on failure leave files and
+    ``loadedPackages`` as they were."""
     journal = Journal()
     loaded_before = runtime.loaded_packages()
     current = ""
     step = "remove the replaced version"
     replaced = {item.wheel.filename: item.replaces.display_name for item in items if item.replaces is not None}
     try:
+        for dist in removals:
+            current = f"{dist.display_name} {dist.version}"
+            remove_with(dist, env, journal)
         for item in items:
             current = item.wheel.filename
             if item.replaces is not None:
@@ -66,6 +73,8 @@ async def install_wheels(items: list[WheelInstall], env: Environment, runtime: R
             for library in load_order(libraries):
                 await runtime.load_dynlib(library)
         step = "update loadedPackages"
+        for dist in removals:
+            runtime.set_loaded_package(dist.display_name, None)
         for item in items:
             if item.wheel.filename in replaced:
                 runtime.set_loaded_package(replaced[item.wheel.filename], None)

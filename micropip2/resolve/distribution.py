@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+if TYPE_CHECKING:
+    from ..lockfiles.fit import Selected
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,28 @@ class Distribution:
 
     def get(self, name: NormalizedName) -> LockedPackage | None:
         return self.packages.get(name)
+
+    def overlaid(self, chosen: Iterable[Selected]) -> Distribution:
+        """This distribution with a user's lock on top: its packages replace those of the same name."""
+        packages = dict(self.packages)
+        for item in chosen:
+            entry = item.entry
+            try:
+                version = Version(entry.version)
+            except InvalidVersion:
+                continue
+            packages[entry.name] = LockedPackage(
+                name=entry.name,
+                display_name=entry.display_name,
+                version=version,
+                url=item.url,
+                file_name=item.file.file_name,
+                sha256=item.file.sha256,
+                depends=tuple(canonicalize_name(d) for d in entry.depends),
+                package_type=entry.package_type,
+                imports=entry.imports,
+            )
+        return Distribution(packages, self.base_url)
 
 
 def _join(base: str, file_name: str) -> str:

@@ -1,0 +1,153 @@
+"""Making the environment hold exactly a lock's packages: no index, no resolution.
+
+The lock is checked against the interpreter first; then every file still missing is downloaded at
+once and hash-checked, every wheel validated, and the changes (new and replaced versions, and
+packages the lock does not list) are applied in one transaction: all of them, or none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, requires
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from ..errors import DownloadError, InvalidWheelError
+from ..install.environment import Environment
+from ..install.fetch import check_sha256, fetch_file
+from ..install.installed import InstalledDist
+from ..install.transaction import WheelInstall, install_wheels
+from ..install.wheel_file import read_wheel
+from ..resolve.distribution import Distribution
+from ..runtime import Runtime
+from ..target import Target
+from .errors import LockMismatchError
+from .fit import Selected, select
+from .model import Lock
+
+# Never removed for being absent from a lock: the installer that is running, and what it needs.
+KEEP = ("micropip2",)
+
+
+@dataclass
+class SyncReport:
+    """What ``sync`` changed ("name version" strings)."""
+
+    installed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"installed {text}" for text in self.installed]
+        lines += [f"removed {text}" for text in self.removed]
+        lines.append(f"{len(self.unchanged)} already at the locked version")
+        return "\n".join(lines)
+
+
+async def sync_environment(
+    lock: Lock,
+    *,
+    target: Target,
+    runtime: Runtime,
+    environment: Environment,
+    distribution: Distribution,
+    installed: Mapping[NormalizedName, InstalledDist],
+    say: Callable[[str], None],
+) -> SyncReport:
+    chosen = select(lock, target)  # before any download: raises for another interpreter
+    report = SyncReport()
+    loaded = runtime.loaded_packages()
+    to_fetch: list[Selected] = []
+    to_load: list[str] = []
+    for item in chosen:
+        entry = item.entry
+        current = installed.get(entry.name)
+        if current is not None and _same_version(current.version, entry.version):
+            report.unchanged.append(f"{entry.display_name} {entry.version}")
+        elif item.is_wheel:
+            to_fetch.append(item)
+        elif entry.display_name in loaded or entry.name in loaded:
+            report.unchanged.append(f"{entry.display_name} {entry.version}")
+        else:
+            to_load.append(_distribution_name(item, distribution, lock))
+    wanted = {item.entry.name for item in chosen}
+    removals = [dist for name, dist in installed.items() if name not in wanted and name not in _kept(installed)]
+
+    for item in to_fetch:
+        say(f"Downloading {item.url}")
+    datas = await asyncio.gather(*(_download(item, runtime) for item in to_fetch), return_exceptions=True)
+    failures = [d for d in datas if isinstance(d, BaseException)]
+    if failures:
+        raise failures[0] if len(failures) == 1 else DownloadError(
+            f"{len(failures)} files of {lock.source} could not be used; nothing was installed:\n  "
+            + "\n  ".join(str(f) for f in failures)
+        )
+    wheels = []
+    for item, result in zip(to_fetch, datas):
+        assert not isinstance(result, BaseException)
+        data, digest = result
+        wheel = read_wheel(item.file.file_name, data)
+        if wheel.name != item.entry.name or not _same_version(str(wheel.version), item.entry.version):
+            raise InvalidWheelError(
+                f"{lock.source} locks {item.entry.display_name} {item.entry.version}, but {item.url} holds "
+                f"{wheel.name} {wheel.version}; nothing was installed"
+            )
+        wheels.append(WheelInstall(wheel, item.url, digest, "lockfile",
+                                   requested=False, replaces=installed.get(item.entry.name)))
+    if to_load:
+        await runtime.load_distribution_packages(to_load)
+    await install_wheels(wheels, environment, runtime, removals)
+    report.installed = [f"{w.wheel.display_name} {w.wheel.version}" for w in wheels] + to_load
+    report.removed = [f"{d.display_name} {d.version}" for d in removals]
+    return report
+
+
+async def _download(item: Selected, runtime: Runtime) -> tuple[bytes, str]:
+    if not item.file.sha256:
+        raise LockMismatchError(f"{item.entry.display_name}: the lock gives no sha256 for {item.url}; refusing to install it")
+    data = await fetch_file(item.url, runtime)
+    what = f"{item.entry.display_name} {item.entry.version} ({item.file.file_name})"
+    return data, check_sha256(what, item.url, data, item.file.sha256)
+
+
+def _distribution_name(item: Selected, distribution: Distribution, lock: Lock) -> str:
+    """Shared libraries and stdlib modules are loaded by Pyodide from its own distribution."""
+    locked = distribution.get(item.entry.name)
+    if locked is None or not _same_version(str(locked.version), item.entry.version):
+        have = f"it has {locked.version}" if locked is not None else "it has no such package"
+        raise LockMismatchError(
+            f"{lock.source} locks the {item.entry.package_type} {item.entry.display_name} {item.entry.version}; "
+            f"micropip2 loads those from the running Pyodide distribution, and {have}; nothing was installed"
+        )
+    return locked.display_name
+
+
+def _kept(installed: Mapping[NormalizedName, InstalledDist]) -> set[NormalizedName]:
+    """The running installer and everything it requires (its closure among installed packages)."""
+    kept: set[NormalizedName] = set()
+    todo = [canonicalize_name(name) for name in KEEP]
+    while todo:
+        name = todo.pop()
+        if name in kept or name not in installed:
+            continue
+        kept.add(name)
+        try:
+            texts = requires(installed[name].display_name) or []
+        except PackageNotFoundError:
+            continue
+        for text in texts:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(canonicalize_name(requirement.name))
+    return kept
+
+
+def _same_version(a: str, b: str) -> bool:
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b

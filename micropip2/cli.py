@@ -91,7 +91,14 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    # requirements may come after options too ("lock rich --pyodide 314.0.7 httpx")
+    unknown = [word for word in rest if word.startswith("-") or args.command != "lock"]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if rest:
+        args.requirements = [*args.requirements, *rest]
     try:
         if args.command == "download":
             return asyncio.run(_download(args))

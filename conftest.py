@@ -8,6 +8,12 @@ Fixtures
     runtime_314   the same, on node-314.0.7 only.
     static_server the session's static server: /dist/<version>/, /support/, /wheels/
                   (build/wheels/, the pinned extra wheels): ``static_server.url("/wheels/")``.
+    new_runtime   a factory for runtimes outside the pool (module-scoped fixtures, fresh
+                  runtimes booted from a user's lock): ``new_runtime("node-314.0.7", **kw)``
+                  boots a PyodideRuntime (kw as its constructor's; defaults: this session's
+                  micropip2 build, the static server); the caller closes it (else: session end);
+                  skips the test if the runtime is not selected (MICROPIP2_TEST_RUNTIMES,
+                  MICROPIP2_NO_BROWSER).
 
 Environment
     MICROPIP2_TEST_RUNTIMES=node-314.0.7,chrome-314.0.7   use only these runtimes
@@ -123,3 +129,33 @@ def runtime(request: pytest.FixtureRequest):
 @pytest.fixture
 def runtime_314(request: pytest.FixtureRequest):
     yield from _acquire(request)
+
+
+@pytest.fixture(scope="session")
+def new_runtime(static_server):
+    pool = _get_pool()
+    made: list[rt.PyodideRuntime] = []
+
+    def boot(ident: str, **kwargs) -> rt.PyodideRuntime:
+        spec = rt.RuntimeSpec.parse(ident)
+        selected = rt.selected_runtime_ids()
+        if selected is not None and ident not in selected:
+            pytest.skip(f"{ident} not in MICROPIP2_TEST_RUNTIMES")
+        if spec.kind == "chrome" and rt.browser_disabled():
+            pytest.skip("Chromium runtimes disabled by MICROPIP2_NO_BROWSER")
+        kwargs.setdefault("lockfile", pool.lockfiles.get(spec.version, "pyodide-lock.json"))
+        if spec.kind == "chrome":
+            kwargs.setdefault("server", static_server)
+            kwargs.setdefault("base_url", static_server.url(f"/dist/{spec.version}/"))
+        runtime = rt.PyodideRuntime(spec, **kwargs)
+        made.append(runtime)
+        try:
+            return runtime.wait_ready()
+        except BaseException:
+            runtime.close()
+            raise
+
+    yield boot
+    for runtime in made:
+        runtime.close()
+

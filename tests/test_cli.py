@@ -196,3 +196,21 @@ import rich.console, cattrs, mdurl
 f"rich {md.version('rich')} cattrs {md.version('cattrs')}"
 `));
 """
+
+
+@pytest.mark.parametrize("corpus_set", ["rich", "aioboto3"])
+def test_uv_agrees_with_micropip2_lock_for_0_29_5(corpus_set, capsys):
+    """``micropip2 lock`` and ``uv pip compile --python-platform wasm32-pyodide2025 --python-version
+    3.13`` choose the same versions, except where micropip2 takes the Pyodide distribution's own
+    version (benchmarks/lock_vs_uv.py; run it by hand for every set). uv is not installed by
+    setup: this runs when benchmarks have installed it into build/bench-tools/."""
+    import corpus
+    import lock_vs_uv
+
+    uv = corpus.TOOLS_DIR / f"uv-{corpus.load_spec()['tools']['uv']}" / "bin" / "uv"
+    if not uv.exists():
+        pytest.skip(f"uv is not installed ({uv}); benchmarks/lock_vs_uv.py installs it")
+    explained = lock_vs_uv.compare(corpus_set, lock_vs_uv.DEFAULT_LOCK)
+    report = capsys.readouterr().out
+    assert explained, report
+    assert "UNEXPLAINED" not in report

@@ -23,11 +23,11 @@ from .lockfiles.load import LockRef, load_lock
 from .lockfiles.model import Format
 from .lockfiles.render import render_lock
 from .lockfiles.sync import SyncReport, sync_environment
-from .plan import Plan, PlannedItem
+from .plan import Plan, PlannedItem, make_plan
 from .request import Request, build_request
-from .resolve.candidates import INSTALLED, LOCKFILE, PYTHON, URL, Candidate
+from .resolve.candidates import LOCKFILE, URL, Candidate
 from .resolve.distribution import Distribution
-from .resolve.driver import Resolved, resolve
+from .resolve.driver import resolve
 from .resolve.knowledge import Knowledge
 from .resolve.provider import Options
 from .runtime import Runtime, current_runtime
@@ -140,7 +140,7 @@ class PackageManager:
                           url_candidates=request.url_candidates, keep_going=keep_going)
         try:
             resolved = await resolve(request.requirements, knowledge, options)
-            plan, chosen = _plan(resolved, installed)
+            plan, chosen = make_plan(resolved, installed)
             report = InstallReport(plan, dry_run=dry_run)
             for item in plan.items:
                 say(f"Collected {item}")
@@ -211,36 +211,6 @@ class PackageManager:
             if _imported(dist):
                 say(f"  {dist.display_name} was imported; the running interpreter keeps the loaded modules")
         return names
-
-
-def _plan(resolved: Resolved, installed: Mapping[NormalizedName, InstalledDist]) -> tuple[Plan, builtins.list[Candidate]]:
-    """One planned file per project (extras identifiers fold into their project)."""
-    chosen: dict[NormalizedName, Candidate] = {}
-    why: dict[NormalizedName, builtins.list[str]] = {}
-    for identifier, candidate in resolved.candidates.items():
-        if candidate.name == PYTHON:
-            continue
-        chosen.setdefault(candidate.name, candidate)
-        for parent in resolved.required_by.get(identifier, ()):
-            if parent not in why.setdefault(candidate.name, []) and parent != f"{candidate.name} {candidate.version}":
-                why[candidate.name].append(parent)
-    items, satisfied, to_install = [], [], []
-    for name, candidate in sorted(chosen.items()):
-        if candidate.source == INSTALLED:
-            satisfied.append(f"{installed[name].display_name}=={installed[name].version}")
-            continue
-        to_install.append(candidate)
-        items.append(PlannedItem(
-            name=candidate.locked.display_name if candidate.locked else name,
-            version=str(candidate.version),
-            source=candidate.source,
-            url=candidate.url or "",
-            sha256=candidate.sha256,
-            filename=candidate.filename or "",
-            index_url=candidate.file.index_url if candidate.file and candidate.source == "index" else None,
-            required_by=tuple(why.get(name, ())) or ("you",),
-        ))
-    return Plan(tuple(items), tuple(satisfied)), to_install
 
 
 def _replacement_problems(

@@ -12,8 +12,7 @@ from dataclasses import replace
 
 from ..index.client import IndexClient, Strategy
 from ..install.fetch import check_sha256, fetch_file
-from ..manager import _plan
-from ..plan import Plan, PlannedItem
+from ..plan import Plan, PlannedItem, make_plan
 from ..request import build_request
 from ..resolve.distribution import Distribution
 from ..resolve.driver import resolve
@@ -43,7 +42,7 @@ async def resolve_for_target(
         resolved = await resolve(request.requirements, knowledge, options)
     finally:
         await knowledge.close()
-    plan, _chosen = _plan(resolved, {})
+    plan, _chosen = make_plan(resolved, {})
     return plan
 
 

@@ -265,6 +265,84 @@ async def run_tool(tool: str, lock_text: str, index_url: str, imports: list[str]
             "resources": resources, "detail": detail}
 
 
+async def profile_sync(lock_text: str, use_cprofile: bool) -> dict:
+    """(Runs in Pyodide.) micropip2.sync with its phases timed, or under cProfile."""
+    import functools
+    import io
+    import time
+
+    import micropip2
+    from micropip2 import manager as manager_mod
+    from micropip2.install import transaction
+    from micropip2.lockfiles import sync as sync_mod
+
+    phases: dict[str, list[float]] = {}  # name -> [total s, calls, first start, last end]
+
+    def note(name, t0, t1):
+        p = phases.setdefault(name, [0.0, 0, t0, t1])
+        p[0] += t1 - t0
+        p[1] += 1
+        p[2] = min(p[2], t0)
+        p[3] = max(p[3], t1)
+
+    def timed(mod, attr, name):
+        fn = getattr(mod, attr)
+        if hasattr(fn, "__code__") and fn.__code__.co_flags & 0x80:  # a coroutine function
+            @functools.wraps(fn)
+            async def wrapper(*a, **k):
+                t0 = time.perf_counter()
+                try:
+                    return await fn(*a, **k)
+                finally:
+                    note(name, t0, time.perf_counter())
+        else:
+            @functools.wraps(fn)
+            def wrapper(*a, **k):
+                t0 = time.perf_counter()
+                try:
+                    return fn(*a, **k)
+                finally:
+                    note(name, t0, time.perf_counter())
+        setattr(mod, attr, wrapper)
+
+    m = micropip2._manager
+    t0 = time.perf_counter()
+    _ = (m.runtime, m.target, m.environment, m.distribution)
+    props = time.perf_counter() - t0
+    if not use_cprofile:
+        timed(manager_mod, "load_lock", "load_lock (parse the lock)")
+        timed(manager_mod, "installed_distributions", "installed_distributions()")
+        timed(sync_mod, "select", "select (check lock against target)")
+        timed(sync_mod, "_download", "download + sha256, per file (concurrent)")
+        timed(sync_mod, "fetch_file", "  fetch_file, per file (concurrent)")
+        timed(sync_mod, "read_wheel", "read_wheel (validate), per wheel")
+        timed(sync_mod, "install_wheels", "install_wheels (transaction)")
+        timed(transaction, "_write_wheel", "  _write_wheel, per wheel")
+        timed(transaction, "remove_with", "  remove_with")
+        rt_cls = type(m.runtime)
+        timed(rt_cls, "load_dynlib", "  runtime.load_dynlib")
+        timed(rt_cls, "set_loaded_package", "  runtime.set_loaded_package")
+        t0 = time.perf_counter()
+        report = await micropip2.sync(lock_text)
+        wall = time.perf_counter() - t0
+        rows = [[name, round(v[0], 4), v[1], round(v[2] - t0, 4), round(v[3] - t0, 4)] for name, v in phases.items()]
+        return {"props": props, "wall": wall, "phases": rows, "report": str(report)}
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    await micropip2.sync(lock_text)
+    prof.disable()
+    wall = time.perf_counter() - t0
+    out = io.StringIO()
+    st = pstats.Stats(prof, stream=out)
+    st.sort_stats("cumulative").print_stats(45)
+    st.sort_stats("tottime").print_stats(25)
+    return {"props": props, "wall": wall, "stats": out.getvalue()}
+
+
 # --------------------------------------------------------------------------------------
 # host side
 
@@ -438,6 +516,55 @@ def print_ratios(results: list[Result]) -> None:
         print("\n".join(rows))
 
 
+IMPORT_STEPS = ["packaging.version", "packaging.requirements", "packaging.tags", "packaging.metadata", "resolvelib",
+                "micropip2.lockfiles.sync", "micropip2.index.client", "micropip2.resolve.driver", "micropip2"]
+
+
+def import_costs(modules: list[str]) -> list:
+    """(Runs in Pyodide.) Import ``modules`` one after another: [module, seconds it added]."""
+    import importlib
+    import time
+
+    out = []
+    for name in modules:
+        t0 = time.perf_counter()
+        importlib.import_module(name)
+        out.append([name, time.perf_counter() - t0])
+    return out
+
+
+def run_profile(bench: Bench, kind: str, latency_ms: int) -> int:
+    rt = bench.runtime(kind, "micropip2")
+    try:
+        costs = rt.call(import_costs, IMPORT_STEPS)
+    finally:
+        rt.close()
+    print(f"\n{kind}-{bench.args.pyodide}: importing micropip2 in a fresh runtime, step by step "
+          f"(each line: what it added; total {sum(c for _m, c in costs):.3f} s)")
+    for name, cost in costs:
+        print(f"  {name:30} {cost:6.3f} s")
+    for use_cprofile in (False, True):
+        bench.server.latency = 0
+        rt = bench.runtime(kind, "micropip2")
+        try:
+            t = rt.call(prepare, "micropip2", timeout=120)
+            bench.server.latency = latency_ms / 1000
+            out = rt.call(profile_sync, bench.lock_text, use_cprofile, timeout=bench.args.timeout)
+        finally:
+            bench.server.latency = 0
+            rt.close()
+        print(f"\n{kind}-{bench.args.pyodide}, {latency_ms} ms: import micropip2 {t['prep']:.3f} s, first use of "
+              f"the manager's runtime/target/environment/distribution {out['props']:.3f} s, "
+              f"sync {out['wall']:.3f} s{' under cProfile' if use_cprofile else ''}")
+        if use_cprofile:
+            print(out["stats"])
+        else:
+            print(f"{'phase':45} {'total s':>8} {'calls':>5} {'from s':>7} {'to s':>7}")
+            for name, total, calls, start, end in out["phases"]:
+                print(f"{name:45} {total:8.3f} {calls:5d} {start:7.3f} {end:7.3f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--latency", default="0,50,150", help="server latencies in ms (default 0,50,150)")
@@ -448,6 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=300, help="seconds allowed for one call")
     ap.add_argument("--json", type=Path, help="also write every result as JSON")
     ap.add_argument("--offline", action="store_true", help="fail instead of downloading missing corpus files")
+    ap.add_argument("--profile", action="store_true",
+                    help="instead of the table: micropip2.sync's phases, then a cProfile (first runtime and latency)")
     ap.add_argument("--write-lock", type=Path, metavar="PATH",
                     help="write the lock (with the replay server's URLs of this run) to PATH and exit")
     args = ap.parse_args(argv)
@@ -466,6 +595,8 @@ def main(argv: list[str] | None = None) -> int:
             args.write_lock.write_text(bench.lock_text + "\n", encoding="utf-8")
             print(args.write_lock)
             return 0
+        if args.profile:
+            return run_profile(bench, kinds[0], latencies[0])
         pk = bench.lock["packages"]
         corpus.log(f"lock: {len(pk)} packages "
                    f"({sum(1 for p in pk.values() if 'pyemscripten' in p['file_name'])} Emscripten wheels) "
@@ -473,13 +604,16 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for kind in kinds:
             for latency in latencies:
+                # the tools take turns (one run of each, then the next round), so that a change
+                # in the machine's load falls on all of them alike
+                runs: dict[str, list[Result]] = {tool: [] for tool in tools}
+                for _ in range(max(args.repeat, 1)):
+                    for tool in tools:
+                        if runs[tool] and not runs[tool][-1].available:
+                            continue
+                        runs[tool].append(bench.measure(kind, latency, tool))
                 for tool in tools:
-                    runs = []
-                    for _ in range(max(args.repeat, 1)):
-                        runs.append(bench.measure(kind, latency, tool))
-                        if not runs[-1].available:
-                            break
-                    r = median_run(runs)
+                    r = median_run(runs[tool])
                     corpus.log(f"{kind} {latency}ms {tool}: {_fmt(r.wall_s, '.3f')} s {r.wall_all}, "
                                f"{r.requests} requests, {r.round_trips} round trips, "
                                f"client {r.client_rounds}: {r.outcome}")

@@ -62,7 +62,7 @@ async def sync_environment(
     report = SyncReport()
     loaded = runtime.loaded_packages()
     to_fetch: list[Selected] = []
-    to_load: list[str] = []
+    to_load: list[Selected] = []
     for item in chosen:
         entry = item.entry
         current = installed.get(entry.name)
@@ -73,7 +73,8 @@ async def sync_environment(
         elif entry.display_name in loaded or entry.name in loaded:
             report.unchanged.append(f"{entry.display_name} {entry.version}")
         else:
-            to_load.append(_distribution_name(item, distribution, lock))
+            to_load.append(item)
+    load_names = [_distribution_name(item, distribution, lock) for item in to_load]  # checked before downloads
     wanted = {item.entry.name for item in chosen}
     removals = [dist for name, dist in installed.items() if name not in wanted and name not in _kept(installed)]
 
@@ -99,9 +100,10 @@ async def sync_environment(
         wheels.append(WheelInstall(wheel, item.url, digest, "lockfile",
                                    requested=False, replaces=installed.get(item.entry.name)))
     if to_load:
-        await runtime.load_distribution_packages(to_load)
+        await runtime.load_distribution_packages(load_names)
     await install_wheels(wheels, environment, runtime, removals)
-    report.installed = [f"{w.wheel.display_name} {w.wheel.version}" for w in wheels] + to_load
+    report.installed = [f"{w.wheel.display_name} {w.wheel.version}" for w in wheels]
+    report.installed += [f"{item.entry.display_name} {item.entry.version}" for item in to_load]
     report.removed = [f"{d.display_name} {d.version}" for d in removals]
     return report
 

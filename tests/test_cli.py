@@ -202,14 +202,12 @@ f"rich {md.version('rich')} cattrs {md.version('cattrs')}"
 def test_uv_agrees_with_micropip2_lock_for_0_29_5(corpus_set, capsys):
     """``micropip2 lock`` and ``uv pip compile --python-platform wasm32-pyodide2025 --python-version
     3.13`` choose the same versions, except where micropip2 takes the Pyodide distribution's own
-    version (benchmarks/lock_vs_uv.py; run it by hand for every set). uv is not installed by
-    setup: this runs when benchmarks have installed it into build/bench-tools/."""
+    version (benchmarks/lock_vs_uv.py runs every set). uv (pinned in benchmarks/corpus.toml) is
+    installed from PyPI into build/bench-tools/ on first use."""
     import corpus
     import lock_vs_uv
 
-    uv = corpus.TOOLS_DIR / f"uv-{corpus.load_spec()['tools']['uv']}" / "bin" / "uv"
-    if not uv.exists():
-        pytest.skip(f"uv is not installed ({uv}); benchmarks/lock_vs_uv.py installs it")
+    corpus.ensure_uv()
     explained = lock_vs_uv.compare(corpus_set, lock_vs_uv.DEFAULT_LOCK)
     report = capsys.readouterr().out
     assert explained, report

@@ -88,4 +88,4 @@ fi
 .venv/bin/python scripts/build_dist.py
 
 # --- 5. Real PyPI wheels recorded for the resolver tests and benchmarks ----------------------
-.venv/bin/python scripts/record_corpus.py --fetch --set rich --set aioboto3
+.venv/bin/python scripts/record_corpus.py --fetch --set rich --set aioboto3 --set lock15

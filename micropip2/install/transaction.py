@@ -17,7 +17,8 @@ import importlib
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,47 +49,80 @@ async def install_wheels(
 ) -> None:
     """Install ``items`` and uninstall ``removals`` together; on failure leave files and
     ``loadedPackages`` as they were."""
-    journal = Journal()
-    loaded_before = runtime.loaded_packages()
-    current = ""
-    step = "remove the replaced version"
-    replaced = {item.wheel.filename: item.replaces.display_name for item in items if item.replaces is not None}
+    transaction = Transaction(env, runtime)
     try:
-        for dist in removals:
-            current = f"{dist.display_name} {dist.version}"
-            remove_with(dist, env, journal)
+        for dist in [*removals, *(item.replaces for item in items if item.replaces is not None)]:
+            transaction.remove(dist)
         for item in items:
-            current = item.wheel.filename
-            if item.replaces is not None:
-                remove_with(item.replaces, env, journal)
-        step = "write files"
-        for item in items:
-            current = item.wheel.filename
-            _write_wheel(item, env, journal)
-        importlib.invalidate_caches()
-        step = "load shared libraries"
-        for item in items:
-            current = item.wheel.filename
-            libraries = [_destination(m, item.wheel, env) for m in item.wheel.shared_libraries]
-            for library in load_order(libraries):
-                await runtime.load_dynlib(library)
-        step = "update loadedPackages"
-        for dist in removals:
-            runtime.set_loaded_package(dist.display_name, None)
-        for item in items:
-            if item.wheel.filename in replaced:
-                runtime.set_loaded_package(replaced[item.wheel.filename], None)
-            runtime.set_loaded_package(item.wheel.display_name, item.url)
+            transaction.write(item)
+        await transaction.finish()
     except BaseException as exc:
-        problems = journal.rollback()
-        _restore_loaded(runtime, loaded_before)
+        raise transaction.abort(exc) from exc
+
+
+class _StepFailed(Exception):
+    def __init__(self, current: str, step: str, cause: BaseException) -> None:
+        super().__init__(current, step)
+        self.current, self.step, self.cause = current, step, cause
+
+
+class Transaction:
+    """One all-or-nothing change of the environment, made step by step: :meth:`remove` and
+    :meth:`write` (a caller may write each wheel as soon as it is ready), then :meth:`finish`.
+    If anything fails, :meth:`abort` puts files and ``loadedPackages`` back as they were."""
+
+    def __init__(self, env: Environment, runtime: Runtime) -> None:
+        self.env = env
+        self.runtime = runtime
+        self.journal = Journal()
+        self.loaded_before = runtime.loaded_packages()
+        self.removed: list[InstalledDist] = []
+        self.written: list[WheelInstall] = []
+
+    def remove(self, dist: InstalledDist) -> None:
+        with self._step(f"{dist.display_name} {dist.version}", "remove the replaced version"):
+            remove_with(dist, self.env, self.journal)
+        self.removed.append(dist)
+
+    def write(self, item: WheelInstall) -> None:
+        with self._step(item.wheel.filename, "write files"):
+            _write_wheel(item, self.env, self.journal)
+        self.written.append(item)
+
+    async def finish(self) -> None:
+        """Load the written wheels' shared libraries and update ``loadedPackages``."""
         importlib.invalidate_caches()
+        for item in self.written:
+            with self._step(item.wheel.filename, "load shared libraries"):
+                libraries = [_destination(m, item.wheel, self.env) for m in item.wheel.shared_libraries]
+                for library in load_order(libraries):
+                    await self.runtime.load_dynlib(library)
+        for dist in self.removed:
+            self.runtime.set_loaded_package(dist.display_name, None)
+        for item in self.written:
+            self.runtime.set_loaded_package(item.wheel.display_name, item.url)
+
+    def abort(self, exc: BaseException) -> BaseException:
+        """Undo everything; the error to raise (a failed step is described with what was restored)."""
+        problems = self.journal.rollback()
+        _restore_loaded(self.runtime, self.loaded_before)
+        importlib.invalidate_caches()
+        if not isinstance(exc, _StepFailed):
+            return exc
+        if isinstance(exc.cause, InstallConflictError):
+            return exc.cause
         restored = "the environment is as it was" if not problems else "restoring failed: " + "; ".join(problems)
-        if isinstance(exc, InstallConflictError):
-            raise
-        raise InstallFailedError(
-            f"installing {current} failed while trying to {step}: {_reason(exc)}; nothing was installed, {restored}"
-        ) from exc
+        return InstallFailedError(
+            f"installing {exc.current} failed while trying to {exc.step}: {_reason(exc.cause)}; "
+            f"nothing was installed, {restored}"
+        )
+
+    @contextmanager
+    def _step(self, current: str, step: str) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            raise _StepFailed(current, step, exc) from exc
 
 
 def _write_wheel(item: WheelInstall, env: Environment, journal: Journal) -> None:

@@ -1,8 +1,8 @@
 """Making the environment hold exactly a lock's packages: no index, no resolution.
 
 The lock is checked against the interpreter first; then every file still missing is downloaded at
-once and hash-checked, every wheel validated, and the changes (new and replaced versions, and
-packages the lock does not list) are applied in one transaction: all of them, or none.
+once, and each is hash-checked, validated and written as it arrives. The changes (new and replaced
+versions, and packages the lock does not list) are one transaction: all of them, or none.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ..errors import DownloadError, InvalidWheelError
 from ..install.environment import Environment
 from ..install.fetch import check_sha256, fetch_file
 from ..install.installed import InstalledDist
-from ..install.transaction import WheelInstall, install_wheels
+from ..install.transaction import Transaction, WheelInstall
 from ..install.wheel_file import read_wheel
 from ..resolve.distribution import Distribution
 from ..runtime import Runtime
@@ -76,44 +76,54 @@ async def sync_environment(
             to_load.append(item)
     load_names = [_distribution_name(item, distribution, lock) for item in to_load]  # checked before downloads
     wanted = {item.entry.name for item in chosen}
-    removals = [dist for name, dist in installed.items() if name not in wanted and name not in _kept(installed)]
+    kept = _kept(installed)
+    removals = [dist for name, dist in installed.items() if name not in wanted and name not in kept]
 
-    for item in to_fetch:
-        say(f"Downloading {item.url}")
-    datas = await asyncio.gather(*(_download(item, runtime) for item in to_fetch), return_exceptions=True)
-    failures = [d for d in datas if isinstance(d, BaseException)]
-    if failures:
-        raise failures[0] if len(failures) == 1 else DownloadError(
-            f"{len(failures)} files of {lock.source} could not be used; nothing was installed:\n  "
-            + "\n  ".join(str(f) for f in failures)
-        )
-    wheels = []
-    for item, result in zip(to_fetch, datas):
-        assert not isinstance(result, BaseException)
-        data, digest = result
-        wheel = read_wheel(item.file.file_name, data)
-        if wheel.name != item.entry.name or not _same_version(str(wheel.version), item.entry.version):
-            raise InvalidWheelError(
-                f"{lock.source} locks {item.entry.display_name} {item.entry.version}, but {item.url} holds "
-                f"{wheel.name} {wheel.version}; nothing was installed"
-            )
-        wheels.append(WheelInstall(wheel, item.url, digest, "lockfile",
-                                   requested=False, replaces=installed.get(item.entry.name)))
-    if to_load:
+    unhashed = [item.url for item in to_fetch if not item.file.sha256]
+    if unhashed:
+        raise LockMismatchError(f"{lock.source} gives no sha256 for {', '.join(unhashed)}; nothing was installed")
+
+    if load_names:  # a loaded WebAssembly library cannot be unloaded: before the transaction
         await runtime.load_distribution_packages(load_names)
-    await install_wheels(wheels, environment, runtime, removals)
+
+    # Everything below is one transaction. Each wheel is checked and written as soon as it
+    # arrives, while the others download; any failure undoes all of it.
+    transaction = Transaction(environment, runtime)
+    try:
+        for dist in [*removals, *(installed[i.entry.name] for i in to_fetch if i.entry.name in installed)]:
+            transaction.remove(dist)
+        for item in to_fetch:
+            say(f"Downloading {item.url}")
+        results = await asyncio.gather(*(_install_one(item, transaction, lock) for item in to_fetch),
+                                       return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0] if len(failures) == 1 else DownloadError(
+                f"{len(failures)} files of {lock.source} could not be used; nothing was installed:\n  "
+                + "\n  ".join(str(f) for f in failures)
+            )
+        await transaction.finish()
+    except BaseException as exc:
+        raise transaction.abort(exc) from None
+    wheels = transaction.written
     report.installed = [f"{w.wheel.display_name} {w.wheel.version}" for w in wheels]
     report.installed += [f"{item.entry.display_name} {item.entry.version}" for item in to_load]
     report.removed = [f"{d.display_name} {d.version}" for d in removals]
     return report
 
 
-async def _download(item: Selected, runtime: Runtime) -> tuple[bytes, str]:
-    if not item.file.sha256:
-        raise LockMismatchError(f"{item.entry.display_name}: the lock gives no sha256 for {item.url}; refusing to install it")
-    data = await fetch_file(item.url, runtime)
+async def _install_one(item: Selected, transaction: Transaction, lock: Lock) -> None:
+    """Download, hash-check, validate and write one wheel (as part of ``transaction``)."""
+    data = await fetch_file(item.url, transaction.runtime)
     what = f"{item.entry.display_name} {item.entry.version} ({item.file.file_name})"
-    return data, check_sha256(what, item.url, data, item.file.sha256)
+    digest = check_sha256(what, item.url, data, item.file.sha256)
+    wheel = read_wheel(item.file.file_name, data)
+    if wheel.name != item.entry.name or not _same_version(str(wheel.version), item.entry.version):
+        raise InvalidWheelError(
+            f"{lock.source} locks {item.entry.display_name} {item.entry.version}, but {item.url} holds "
+            f"{wheel.name} {wheel.version}; nothing was installed"
+        )
+    transaction.write(WheelInstall(wheel, item.url, digest, "lockfile", requested=False))
 
 
 def _distribution_name(item: Selected, distribution: Distribution, lock: Lock) -> str:

@@ -7,11 +7,11 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .errors import InstallConflictError, InvalidWheelError
-from .index.client import IndexClient, Strategy
 from .install.environment import Environment
 from .install.installed import InstalledDist, installed_distributions
 from .install.transaction import WheelInstall, install_wheels
@@ -24,14 +24,15 @@ from .lockfiles.model import Format
 from .lockfiles.render import render_lock
 from .lockfiles.sync import SyncReport, sync_environment
 from .plan import Plan, PlannedItem, make_plan
-from .request import Request, build_request
 from .resolve.candidates import LOCKFILE, URL, Candidate
 from .resolve.distribution import Distribution
-from .resolve.driver import resolve
-from .resolve.knowledge import Knowledge
-from .resolve.provider import Options
 from .runtime import Runtime, current_runtime
 from .target import Target
+
+if TYPE_CHECKING:
+    from .index.client import Strategy
+    from .request import Request
+    from .resolve.knowledge import Knowledge
 
 Say = Callable[[str], None]
 
@@ -127,6 +128,13 @@ class PackageManager:
         """Resolve ``requirements`` (names, ``name[extra]>=1``, URLs, ``name @ url``) for this
         interpreter and install the result, all or nothing. ``lockfile`` (a lock as :meth:`sync`
         takes it) offers its pinned files as preferred candidates, ahead of the indexes."""
+        # Resolution is imported when first needed: sync, freeze and list do without it (cold start).
+        from .index.client import IndexClient
+        from .request import build_request
+        from .resolve.driver import resolve
+        from .resolve.knowledge import Knowledge
+        from .resolve.provider import Options
+
         say = _printer(verbose)
         distribution = self.distribution if lockfile is None else await self._with_lock(lockfile)
         texts = [requirements] if isinstance(requirements, str) else builtins.list(requirements)

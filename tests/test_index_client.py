@@ -19,7 +19,7 @@ async def _pages(index_urls, names, strategy="first-index"):
     """Each name's page (files as dicts) or error, and the URLs the client fetched."""
     import dataclasses
 
-    from micropip2.index import IndexClient
+    from micropip2.index.client import IndexClient
     from micropip2.runtime import current_runtime
 
     client = IndexClient(current_runtime(), index_urls, strategy=strategy)
@@ -139,7 +139,7 @@ def test_json_api_and_package_name_templates(runtime, index_server):
 async def _metadata_checks(index_url):
     import asyncio
 
-    from micropip2.index import IndexClient
+    from micropip2.index.client import IndexClient
     from micropip2.runtime import current_runtime
 
     client = IndexClient(current_runtime(), [index_url])
@@ -267,7 +267,7 @@ def test_404_asks_the_next_index_but_a_server_error_or_no_answer_stops_with_the_
 
 
 async def _with_credentials(index_url, other_url):
-    from micropip2.index import IndexClient
+    from micropip2.index.client import IndexClient
     from micropip2.runtime import current_runtime
 
     client = IndexClient(current_runtime(), [index_url])
@@ -317,7 +317,7 @@ def test_credentials_go_only_to_their_own_index_host(runtime, index_server):
 async def _many_at_once(index_url):
     import asyncio
 
-    from micropip2.index import IndexClient
+    from micropip2.index.client import IndexClient
     from micropip2.runtime import current_runtime
 
     client = IndexClient(current_runtime(), [index_url])

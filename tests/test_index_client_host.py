@@ -15,7 +15,8 @@ from collections.abc import Mapping
 import pytest
 
 from micropip2.errors import DownloadError, InvalidRequirementError
-from micropip2.index import IndexClient, IndexRequestError
+from micropip2.index.client import IndexClient
+from micropip2.index.errors import IndexRequestError
 from micropip2.runtime import Response
 
 INDEX = "https://index.example/simple"

@@ -6,7 +6,8 @@ import base64
 
 import pytest
 
-from micropip2.index import IndexURLError, parse_index_url
+from micropip2.index.errors import IndexURLError
+from micropip2.index.urls import parse_index_url
 from micropip2.index.urls import JSON_API_ACCEPT, SIMPLE_ACCEPT, origin_of, parse_index_urls
 
 

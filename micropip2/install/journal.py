@@ -13,7 +13,7 @@ from pathlib import Path
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
-_DEFAULT_MODE = 0o666 & ~_UMASK  # what open() creates; 0o644 under the usual umask
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
 
 @dataclass
@@ -39,11 +39,16 @@ class Journal:
         if os.path.lexists(path) if exists is None else exists:
             self._save(Path(path))
             os.unlink(path)
-        with open(path, "wb") as handle:
-            handle.write(data)
-        if mode != _DEFAULT_MODE:
-            os.chmod(path, mode)
         self.created_files.append(path)
+        descriptor = os.open(path, _NEW_FILE, mode)  # created with mode & ~umask
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(descriptor, memoryview(data)[written:])
+        finally:
+            os.close(descriptor)
+        if mode & _UMASK:
+            os.chmod(path, mode)
 
     def remove(self, path: Path) -> None:
         if not (path.is_symlink() or path.exists()):

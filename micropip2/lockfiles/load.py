@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,8 @@ def _parse_text(data: str | bytes, source: str) -> Mapping[str, Any]:
         except json.JSONDecodeError as exc:
             raise LockFormatError(f"{source} is not valid JSON: {exc}") from None
     else:
+        import tomllib  # only for pylock.toml
+
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -2,8 +2,8 @@
 
 benchmarks/sync_bench.py is run by hand; this only makes sure it still works: its lock builds,
 a fresh Node runtime boots, ``micropip2.sync`` installs the 16 locked packages from the replay
-server in one request each, and they import. Skipped when the ``lock15`` corpus files are not
-in build/corpus/ (``.venv/bin/python scripts/record_corpus.py --fetch --set lock15``).
+server in one request each, and they import. scripts/setup.sh fetches the ``lock15`` corpus files
+into build/corpus/ (``.venv/bin/python scripts/record_corpus.py --fetch --set lock15``).
 """
 
 from __future__ import annotations
@@ -13,23 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 import corpus  # noqa: E402
 
 
-def _lock15_present() -> bool:
-    try:
-        s = corpus.load_set("lock15")
-    except corpus.CorpusError:
-        return False
-    return all(f.path.exists() and f.path.stat().st_size == f.size for f in s.files)
-
-
-@pytest.mark.skipif(not _lock15_present(), reason="lock15 corpus files missing: scripts/record_corpus.py --fetch --set lock15")
 def test_sync_bench_runs_end_to_end(tmp_path):
     out = tmp_path / "sync_bench.json"
     proc = subprocess.run(

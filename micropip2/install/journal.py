@@ -28,6 +28,14 @@ class Journal:
     created_dirs: list[Path] = field(default_factory=list)
     saved: dict[Path, _Saved] = field(default_factory=dict)
     _existing_dirs: set[str] = field(default_factory=set)
+    _new_dirs: set[str] = field(default_factory=set)
+    _new_files: set[str] = field(default_factory=set)
+
+    def exists(self, path: str) -> bool:
+        """Whether ``path`` exists; no stat for a path in a directory this journal created."""
+        if path in self._new_files:
+            return True
+        return os.path.dirname(path) not in self._new_dirs and os.path.lexists(path)
 
     def write(self, path: str, data: bytes, mode: int = 0o644, *, exists: bool | None = None) -> None:
         """Write ``path`` (saving what it replaces). The hot loop of an install: plain os calls;
@@ -40,6 +48,7 @@ class Journal:
             self._save(Path(path))
             os.unlink(path)
         self.created_files.append(path)
+        self._new_files.add(path)
         descriptor = os.open(path, _NEW_FILE, mode)  # created with mode & ~umask
         try:
             written = 0
@@ -90,6 +99,7 @@ class Journal:
         for path in reversed(missing):
             path.mkdir()
             self.created_dirs.append(path)
+            self._new_dirs.add(str(path))
 
 
 def _restore(path: Path, saved: _Saved) -> None:

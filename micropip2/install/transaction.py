@@ -136,7 +136,7 @@ def _write_wheel(item: WheelInstall, env: Environment, journal: Journal) -> None
             continue  # replaced by the RECORD of what was really written
         destination = _destination(member, wheel, env, real)
         data, mode = _prepared(member)
-        exists = os.path.lexists(destination)
+        exists = journal.exists(destination)
         if exists:
             _refuse_foreign_overwrite(Path(destination), item, env)
         journal.write(destination, data, mode, exists=exists)

@@ -75,10 +75,6 @@ async def sync_environment(
         else:
             to_load.append(item)
     load_names = [_distribution_name(item, distribution, lock) for item in to_load]  # checked before downloads
-    wanted = {item.entry.name for item in chosen}
-    kept = _kept(installed)
-    removals = [dist for name, dist in installed.items() if name not in wanted and name not in kept]
-
     unhashed = [item.url for item in to_fetch if not item.file.sha256]
     if unhashed:
         raise LockMismatchError(f"{lock.source} gives no sha256 for {', '.join(unhashed)}; nothing was installed")
@@ -89,13 +85,19 @@ async def sync_environment(
     # Everything below is one transaction. Each wheel is checked and written as soon as it
     # arrives, while the others download; any failure undoes all of it.
     transaction = Transaction(environment, runtime)
+    for item in to_fetch:
+        say(f"Downloading {item.url}")
+    cleared = asyncio.Event()  # set once the old versions are out of the way: writes wait for it
+    tasks = [asyncio.ensure_future(_install_one(item, transaction, lock, cleared)) for item in to_fetch]
     try:
+        await asyncio.sleep(0)  # every request is on the wire while the removals are worked out
+        wanted = {item.entry.name for item in chosen}
+        kept = _kept(installed)
+        removals = [dist for name, dist in installed.items() if name not in wanted and name not in kept]
         for dist in [*removals, *(installed[i.entry.name] for i in to_fetch if i.entry.name in installed)]:
             transaction.remove(dist)
-        for item in to_fetch:
-            say(f"Downloading {item.url}")
-        results = await asyncio.gather(*(_install_one(item, transaction, lock) for item in to_fetch),
-                                       return_exceptions=True)
+        cleared.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0] if len(failures) == 1 else DownloadError(
@@ -104,6 +106,9 @@ async def sync_environment(
             )
         await transaction.finish()
     except BaseException as exc:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # nothing may still write after the undo
         raise transaction.abort(exc) from None
     wheels = transaction.written
     report.installed = [f"{w.wheel.display_name} {w.wheel.version}" for w in wheels]
@@ -112,7 +117,7 @@ async def sync_environment(
     return report
 
 
-async def _install_one(item: Selected, transaction: Transaction, lock: Lock) -> None:
+async def _install_one(item: Selected, transaction: Transaction, lock: Lock, cleared: asyncio.Event) -> None:
     """Download, hash-check, validate and write one wheel (as part of ``transaction``)."""
     data = await fetch_file(item.url, transaction.runtime)
     what = f"{item.entry.display_name} {item.entry.version} ({item.file.file_name})"
@@ -123,6 +128,7 @@ async def _install_one(item: Selected, transaction: Transaction, lock: Lock) -> 
             f"{lock.source} locks {item.entry.display_name} {item.entry.version}, but {item.url} holds "
             f"{wheel.name} {wheel.version}; nothing was installed"
         )
+    await cleared.wait()
     transaction.write(WheelInstall(wheel, item.url, digest, "lockfile", requested=False))
 
 

@@ -240,3 +240,31 @@ def test_install_with_a_lockfile_prefers_its_pins_over_newer_index_versions(mp, 
     # a pin the request excludes is not forced: the index's version is used
     publish(index_server, "app", "2.0", ["lib>=2"])
     assert mp.call(_plan_with_lock, index_server.simple_url, lock) == {"app": ["2.0", "index"], "lib": ["2.0", "index"]}
+
+
+async def _sync_from(where, text=None):
+    import importlib.metadata
+    import pathlib
+
+    import micropip2
+
+    if text is not None:  # a file in the Emscripten file system, given as a Path
+        where = pathlib.Path(where)
+        where.write_text(text)
+    report = await micropip2.sync(where)
+    return report.installed, importlib.metadata.version("one")
+
+
+def test_sync_takes_a_lock_url_with_relative_file_names_and_a_path(mp, index_server):
+    publish(index_server, "one", "1.0")
+    info = INFO_314 if mp.abi_version == "2026_0" else INFO_0295
+    lock = _server_lock(index_server, info, ["one"])
+    lock["packages"]["one"]["file_name"] = "../files/one-1.0-py3-none-any.whl"  # relative to the lock's URL
+    url = index_server.add_file("locks/pyodide-lock.json", json.dumps(lock).encode())
+    index_server.clear_requests()
+    assert mp.call(_sync_from, url) == [["one 1.0"], "1.0"]
+    assert [r.path for r in index_server.requests if r.method == "GET"] == [
+        "/locks/pyodide-lock.json", "/files/one-1.0-py3-none-any.whl"]
+    mp.call(_uninstall, ["one"])
+    pylock = render_lock(parse_lock(_server_lock(index_server, info, ["one"])), "pylock", Target.from_lock_info(info))
+    assert mp.call(_sync_from, "/tmp/pylock.toml", pylock) == [["one 1.0"], "1.0"]

@@ -66,8 +66,14 @@ class WheelFile:
         return [m for m in self.members if is_shared_library(m.path)]
 
 
-def read_wheel(filename: str, data: bytes) -> WheelFile:
-    """Open and fully validate the wheel ``filename`` whose bytes are ``data``."""
+def read_wheel(filename: str, data: bytes, *, pinned: bool = False) -> WheelFile:
+    """Open and fully validate the wheel ``filename`` whose bytes are ``data``.
+
+    ``pinned``: the archive's sha256 was just checked against a lock, so its bytes are the ones
+    that were locked; each file's RECORD hash is then taken as written (its presence and size are
+    still checked) instead of being recomputed: hashing every file is the largest cost of a
+    lockfile start-up, and what it would catch (a wheel built with a wrong RECORD) cannot
+    change after locking."""
     name, version = _parse_filename(filename)
     with _open_zip(filename, data) as archive:
         files = _read_entries(filename, archive)
@@ -76,7 +82,7 @@ def read_wheel(filename: str, data: bytes) -> WheelFile:
     _check_wheel_version(filename, wheel_meta)
     metadata = _parse_headers(files, f"{dist_info}/METADATA", filename)
     _check_metadata_identity(filename, metadata, name, version)
-    hashes = _check_record(filename, files, f"{dist_info}/RECORD")
+    hashes = _check_record(filename, files, f"{dist_info}/RECORD", verify_hashes=not pinned)
     purelib = (wheel_meta.get("Root-Is-Purelib") or "true").strip().lower() == "true"
     members = _place_members(filename, files, dist_info, purelib, hashes)
     _check_shared_libraries(filename, members)
@@ -198,7 +204,7 @@ def _check_metadata_identity(
         )
 
 
-def _check_record(filename: str, files: dict[str, bytes], record_path: str) -> dict[str, str]:
+def _check_record(filename: str, files: dict[str, bytes], record_path: str, verify_hashes: bool = True) -> dict[str, str]:
     """Every file but RECORD (and its signatures) is listed with a matching hash and size, and vice
     versa; returns the verified hash field of each file."""
     if record_path not in files:
@@ -220,24 +226,28 @@ def _check_record(filename: str, files: dict[str, bytes], record_path: str) -> d
             continue
         if path not in listed:
             raise _fail(filename, f"{path} is not listed in RECORD")
-        _check_record_entry(filename, path, data, *listed[path])
+        _check_record_entry(filename, path, data, *listed[path], verify_hash=verify_hashes)
     missing = sorted(set(listed) - set(files) - exempt)
     if missing:
         raise _fail(filename, f"RECORD lists {missing[0]}, which is not in the archive")
     return {path: fields[0] for path, fields in listed.items()}
 
 
-def _check_record_entry(filename: str, path: str, data: bytes, hash_field: str, size_field: str) -> None:
+def _check_record_entry(
+    filename: str, path: str, data: bytes, hash_field: str, size_field: str, verify_hash: bool = True
+) -> None:
     algorithm, _, expected = hash_field.partition("=")
     if not expected:
         raise _fail(filename, f"RECORD gives no hash for {path}")
     if algorithm not in _ACCEPTED_HASHES:
         raise _fail(filename, f"RECORD hashes {path} with {algorithm!r}; accepted: {', '.join(_ACCEPTED_HASHES)}")
+    if size_field and size_field != str(len(data)):
+        raise _fail(filename, f"{path} is {len(data)} bytes, but RECORD says {size_field}")
+    if not verify_hash:
+        return
     actual = base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).rstrip(b"=").decode()
     if actual != expected.rstrip("="):
         raise _fail(filename, f"{path} does not match its RECORD hash ({algorithm}={expected} listed, {algorithm}={actual} found)")
-    if size_field and size_field != str(len(data)):
-        raise _fail(filename, f"{path} is {len(data)} bytes, but RECORD says {size_field}")
 
 
 def _place_members(

@@ -122,7 +122,7 @@ async def _install_one(item: Selected, transaction: Transaction, lock: Lock, cle
     data = await fetch_file(item.url, transaction.runtime)
     what = f"{item.entry.display_name} {item.entry.version} ({item.file.file_name})"
     digest = check_sha256(what, item.url, data, item.file.sha256)
-    wheel = read_wheel(item.file.file_name, data)
+    wheel = read_wheel(item.file.file_name, data, pinned=True)
     if wheel.name != item.entry.name or not _same_version(str(wheel.version), item.entry.version):
         raise InvalidWheelError(
             f"{lock.source} locks {item.entry.display_name} {item.entry.version}, but {item.url} holds "

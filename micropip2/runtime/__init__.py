@@ -84,5 +84,5 @@ def current_runtime() -> Runtime:
     return _current
 
 
-if sys.platform == "emscripten":  # load the JS bridge (and pyodide.http) with micropip2, not mid-install
+if sys.platform == "emscripten":  # load the JS bridge with micropip2, not mid-install
     from . import pyodide as _pyodide  # noqa: F401, E402

@@ -178,7 +178,7 @@ class PackageManager:
         loaded = await load_lock(lock, self.runtime)
         report = await sync_environment(
             loaded, target=self.target, runtime=self.runtime, environment=self.environment,
-            distribution=self.distribution, installed=installed_distributions(), say=say,
+            distribution=lambda: self.distribution, installed=installed_distributions(), say=say,
         )
         say(str(report))
         return report

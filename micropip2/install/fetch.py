@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -26,6 +26,14 @@ async def fetch_file(
     if parts.scheme == "file":
         return await runtime.read_host_file(unquote(parts.path))
     return await runtime.fetch(url, headers, credentials)
+
+
+def start_file_fetch(url: str, runtime: Runtime) -> Awaitable[bytes]:
+    """:func:`fetch_file`, with an http(s) request already sent when this returns: a caller that
+    starts many downloads gets them all on the wire at once, not one per event-loop turn."""
+    if urlsplit(url).scheme in ("emfs", "file"):
+        return fetch_file(url, runtime)
+    return runtime.start_fetch(url)
 
 
 def sha256_of(data: bytes) -> str:

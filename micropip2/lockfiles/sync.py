@@ -8,7 +8,7 @@ versions, and packages the lock does not list) are one transaction: all of them,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, requires
 
@@ -18,7 +18,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import DownloadError, InvalidWheelError
 from ..install.environment import Environment
-from ..install.fetch import check_sha256, fetch_file
+from ..install.fetch import check_sha256, start_file_fetch
 from ..install.installed import InstalledDist
 from ..install.transaction import Transaction, WheelInstall
 from ..install.wheel_file import read_wheel
@@ -54,7 +54,7 @@ async def sync_environment(
     target: Target,
     runtime: Runtime,
     environment: Environment,
-    distribution: Distribution,
+    distribution: Callable[[], Distribution],  # read only when the lock has non-wheel packages
     installed: Mapping[NormalizedName, InstalledDist],
     say: Callable[[str], None],
 ) -> SyncReport:
@@ -74,7 +74,7 @@ async def sync_environment(
             report.unchanged.append(f"{entry.display_name} {entry.version}")
         else:
             to_load.append(item)
-    load_names = [_distribution_name(item, distribution, lock) for item in to_load]  # checked before downloads
+    load_names = [_distribution_name(item, distribution(), lock) for item in to_load]  # checked before downloads
     unhashed = [item.url for item in to_fetch if not item.file.sha256]
     if unhashed:
         raise LockMismatchError(f"{lock.source} gives no sha256 for {', '.join(unhashed)}; nothing was installed")
@@ -88,9 +88,10 @@ async def sync_environment(
     for item in to_fetch:
         say(f"Downloading {item.url}")
     cleared = asyncio.Event()  # set once the old versions are out of the way: writes wait for it
-    tasks = [asyncio.ensure_future(_install_one(item, transaction, lock, cleared)) for item in to_fetch]
+    downloads = [start_file_fetch(item.url, runtime) for item in to_fetch]  # all sent here, at once
+    tasks = [asyncio.ensure_future(_install_one(item, download, transaction, lock, cleared))
+             for item, download in zip(to_fetch, downloads)]
     try:
-        await asyncio.sleep(0)  # every request is on the wire while the removals are worked out
         wanted = {item.entry.name for item in chosen}
         kept = _kept(installed)
         removals = [dist for name, dist in installed.items() if name not in wanted and name not in kept]
@@ -117,9 +118,11 @@ async def sync_environment(
     return report
 
 
-async def _install_one(item: Selected, transaction: Transaction, lock: Lock, cleared: asyncio.Event) -> None:
-    """Download, hash-check, validate and write one wheel (as part of ``transaction``)."""
-    data = await fetch_file(item.url, transaction.runtime)
+async def _install_one(
+    item: Selected, download: Awaitable[bytes], transaction: Transaction, lock: Lock, cleared: asyncio.Event
+) -> None:
+    """Receive, hash-check, validate and write one wheel (as part of ``transaction``)."""
+    data = await download
     what = f"{item.entry.display_name} {item.entry.version} ({item.file.file_name})"
     digest = check_sha256(what, item.url, data, item.file.sha256)
     wheel = read_wheel(item.file.file_name, data, pinned=True)

@@ -9,7 +9,7 @@ locking, unit tests of pure logic) it is :class:`~micropip2.runtime.host.HostRun
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -39,6 +39,11 @@ class Runtime(Protocol):
 
     async def fetch(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> bytes:
         """GET ``url`` (absolute, or relative to the page/process); raise DownloadError on failure."""
+        ...
+
+    def start_fetch(self, url: str) -> Awaitable[bytes]:
+        """Send the request for ``url`` before returning (so many can go out at once) and give an
+        awaitable of its bytes, with :meth:`fetch`'s errors."""
         ...
 
     async def read_host_file(self, path: str) -> bytes:

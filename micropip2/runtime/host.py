@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 from email.message import Message
 from pathlib import Path
@@ -32,6 +32,9 @@ class HostRuntime:
         if not response.ok:
             raise DownloadError(f"could not fetch {url}: the server answered HTTP {response.status}")
         return response.body
+
+    def start_fetch(self, url: str) -> Awaitable[bytes]:
+        return asyncio.ensure_future(self.fetch(url))
 
     @staticmethod
     def _get_blocking(url: str, headers: dict[str, str]) -> Response:

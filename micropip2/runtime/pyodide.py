@@ -6,7 +6,7 @@ one used here is named once, in this file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import js
@@ -30,31 +30,43 @@ class PyodideRuntime:
         return process is not None and getattr(getattr(process, "release", None), "name", "") == "node"
 
     async def get(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> Response:
-        # The JS fetch itself, not pyodide.http.pyfetch: its Python wrapper costs ~1.5 ms a call,
-        # which delays the later requests when a lock's files are all asked for at once.
+        return await self._answer(url, self._request(url, headers, credentials))
+
+    async def fetch(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> bytes:
+        if "://" not in url and self.in_node:  # Node's fetch has no base URL: a path of the host
+            return await self.read_host_file(url)
+        return _body(url, await self.get(url, headers, credentials))
+
+    def start_fetch(self, url: str) -> Awaitable[bytes]:
+        if "://" not in url and self.in_node:
+            return self.read_host_file(url)
+        answer = self._answer(url, self._request(url, None, None))  # the request is sent here
+
+        async def body() -> bytes:
+            return _body(url, await answer)
+
+        return body()
+
+    def _request(self, url: str, headers: Mapping[str, str] | None, credentials: str | None) -> Any:
+        """Send the request now (the JS fetch itself: pyodide.http.pyfetch's Python wrapper costs
+        ~1.5 ms a call) and return its JS promise."""
         options: dict[str, Any] = {}
         if headers:
             options["headers"] = dict(headers)
         if credentials:
             options["credentials"] = credentials
+        if options:
+            return self._fetch(url, to_js(options, dict_converter=self._object_from_entries))
+        return self._fetch(url)
+
+    async def _answer(self, url: str, request: Any) -> Response:
         try:
-            if options:
-                response = await self._fetch(url, to_js(options, dict_converter=self._object_from_entries))
-            else:
-                response = await self._fetch(url)
+            response = await request
             body = (await response.arrayBuffer()).to_bytes()
         except Exception as exc:  # JsException (network error, CORS refusal, broken transfer)
             raise DownloadError(f"could not fetch {url}: {_js_reason(exc)}") from None
         content_type = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
         return Response(str(response.url or url), int(response.status), content_type, body)
-
-    async def fetch(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> bytes:
-        if "://" not in url and self.in_node:  # Node's fetch has no base URL: a path of the host
-            return await self.read_host_file(url)
-        response = await self.get(url, headers, credentials)
-        if not response.ok:
-            raise DownloadError(f"could not fetch {url}: the server answered HTTP {response.status}")
-        return response.body
 
     async def read_host_file(self, path: str) -> bytes:
         if not self.in_node:
@@ -97,6 +109,12 @@ class PyodideRuntime:
                 pass
         else:
             setattr(self._js.loadedPackages, name, source)
+
+
+def _body(url: str, response: Response) -> bytes:
+    if not response.ok:
+        raise DownloadError(f"could not fetch {url}: the server answered HTTP {response.status}")
+    return response.body
 
 
 def _js_reason(exc: Any) -> str:

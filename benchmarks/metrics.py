@@ -71,3 +71,11 @@ if __name__ == "__main__":
     failures, tests = doctest.testmod()
     print(f"{tests - failures} passed, {failures} failed")
     raise SystemExit(1 if failures else 0)
+
+
+def fmt(v, spec: str) -> str:
+    """``format(v, spec)``, or a dash as wide as the spec's width when there is no value."""
+    if v is not None:
+        return format(v, spec)
+    width = "".join(c for c in spec.split(".")[0] if c.isdigit())
+    return format("-", f">{width or 1}")

@@ -154,21 +154,13 @@ def median_run(runs: list[Result]) -> Result:
 # output
 
 
-def _fmt(v, spec: str) -> str:
-    """``format(v, spec)``, or a dash as wide as the spec's width when there is no value."""
-    if v is not None:
-        return format(v, spec)
-    width = "".join(c for c in spec.split(".")[0] if c.isdigit())
-    return format("-", f">{width or 1}")
-
-
 def print_table(results: list[Result]) -> None:
     header = f"{'set':9} {'latency':>7} {'tool':10} {'wall s':>7} {'requests':>8} {'rtrips':>6} {'MB':>6}  outcome"
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r.set:9} {r.latency_ms:>5}ms {r.tool:10} {_fmt(r.wall_s, '7.2f')} {_fmt(r.requests, '8d')} "
-              f"{_fmt(r.round_trips, '6d')} {_fmt(None if r.bytes is None else r.bytes / 1e6, '6.1f')}  {r.outcome}")
+        print(f"{r.set:9} {r.latency_ms:>5}ms {r.tool:10} {metrics.fmt(r.wall_s, '7.2f')} {metrics.fmt(r.requests, '8d')} "
+              f"{metrics.fmt(r.round_trips, '6d')} {metrics.fmt(None if r.bytes is None else r.bytes / 1e6, '6.1f')}  {r.outcome}")
 
 
 def print_ratios(results: list[Result]) -> None:
@@ -220,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 for tool in tools:
                     runs = [measure(dist, server, s, latency, tool, args.timeout) for _ in range(max(args.repeat, 1))]
                     r = median_run(runs)
-                    corpus.log(f"{name} {latency}ms {tool}: {_fmt(r.wall_s, '.2f')} s, {r.requests} requests, "
+                    corpus.log(f"{name} {latency}ms {tool}: {metrics.fmt(r.wall_s, '.2f')} s, {r.requests} requests, "
                                f"{r.round_trips} round trips: {r.outcome}")
                     results.append(r)
         finally:

@@ -491,22 +491,15 @@ def median_run(runs: list[Result]) -> Result:
     return chosen
 
 
-def _fmt(v, spec: str) -> str:
-    if v is not None:
-        return format(v, spec)
-    width = "".join(c for c in spec.split(".")[0] if c.isdigit())
-    return format("-", f">{width or 1}")
-
-
 def print_table(results: list[Result]) -> None:
     header = (f"{'runtime':15} {'latency':>7} {'tool':13} {'wall s':>7} {'prep s':>6} {'requests':>8} "
               f"{'rtrips':>6} {'client':>6} {'OPTIONS':>7} {'MB':>5}  outcome")
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r.runtime:15} {r.latency_ms:>5}ms {r.tool:13} {_fmt(r.wall_s, '7.3f')} {_fmt(r.prep_s, '6.2f')} "
-              f"{_fmt(r.requests, '8d')} {_fmt(r.round_trips, '6d')} {_fmt(r.client_rounds, '6d')} "
-              f"{_fmt(r.preflights, '7d')} {_fmt(None if r.bytes is None else r.bytes / 1e6, '5.1f')}  {r.outcome}")
+        print(f"{r.runtime:15} {r.latency_ms:>5}ms {r.tool:13} {metrics.fmt(r.wall_s, '7.3f')} {metrics.fmt(r.prep_s, '6.2f')} "
+              f"{metrics.fmt(r.requests, '8d')} {metrics.fmt(r.round_trips, '6d')} {metrics.fmt(r.client_rounds, '6d')} "
+              f"{metrics.fmt(r.preflights, '7d')} {metrics.fmt(None if r.bytes is None else r.bytes / 1e6, '5.1f')}  {r.outcome}")
 
 
 def print_ratios(results: list[Result]) -> None:
@@ -660,7 +653,7 @@ def main(argv: list[str] | None = None) -> int:
                         runs[tool].append(bench.measure(kind, latency, tool))
                 for tool in tools:
                     r = median_run(runs[tool])
-                    corpus.log(f"{kind} {latency}ms {tool}: {_fmt(r.wall_s, '.3f')} s {r.wall_all}, "
+                    corpus.log(f"{kind} {latency}ms {tool}: {metrics.fmt(r.wall_s, '.3f')} s {r.wall_all}, "
                                f"{r.requests} requests, {r.round_trips} round trips, "
                                f"client {r.client_rounds}: {r.outcome}")
                     results.append(r)

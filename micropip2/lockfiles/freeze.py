@@ -93,7 +93,7 @@ def _recorded_file(dist: InstalledDist) -> tuple[str, str]:
 def _from_distribution(dist: InstalledDist, distribution: Distribution) -> LockEntry | None:
     """A package Pyodide loaded from its own distribution (same version)."""
     locked = distribution.get(dist.name)
-    if locked is None or str(locked.version) != dist.version and locked.version.public != dist.version:
+    if locked is None or dist.version not in (str(locked.version), locked.version.public):
         return None
     return _entry_of(locked)
 

@@ -100,7 +100,8 @@ def build_lock(s: corpus.RecordedSet, pyodide: str, file_url) -> dict:
 
     ``file_url(filename)`` gives each wheel's absolute URL. ``info`` is the runtime's own
     (build/dist/<version>/pyodide-lock.json); ``depends`` come from each wheel's
-    Requires-Dist evaluated for that target (no extras), limited to the lock's own projects.
+    Requires-Dist evaluated for that target (no extras), limited to the lock's own projects;
+    ``tool.micropip2.size`` is each file's size, as `micropip2 lock` and `freeze()` write it.
     """
     dist_lock = json.loads((bench_runtime.DIST_ROOT / pyodide / "pyodide-lock.json").read_text(encoding="utf-8"))
     target = Target.from_lock_info(dist_lock["info"])
@@ -135,7 +136,7 @@ def build_lock(s: corpus.RecordedSet, pyodide: str, file_url) -> dict:
             "imports": imports,
             "depends": depends,
             "unvendored_tests": False,
-            "tool": {},
+            "tool": {"micropip2": {"size": f.path.stat().st_size}},  # what micropip2 lock/freeze write
         }
     return {"info": dict(dist_lock["info"]), "packages": packages}
 
@@ -314,7 +315,7 @@ async def profile_sync(lock_text: str, use_cprofile: bool) -> dict:
         timed(manager_mod, "installed_distributions", "installed_distributions()")
         timed(sync_mod, "select", "select (check lock against target)")
         timed(sync_mod, "_install_one", "download + sha256 + validate + write, per file (concurrent)")
-        timed(sync_mod, "fetch_file", "  fetch_file, per file (concurrent)")
+        timed(sync_mod, "check_sha256", "  check_sha256, per file (starts as each file arrives)")
         timed(sync_mod, "read_wheel", "read_wheel (validate), per wheel")
         timed(transaction.Transaction, "finish", "Transaction.finish (dynlibs, loadedPackages)")
         timed(transaction, "_write_wheel", "  _write_wheel, per wheel")

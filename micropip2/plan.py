@@ -25,6 +25,7 @@ class PlannedItem:
     filename: str
     index_url: str | None  # the index that listed the file (source "index")
     required_by: tuple[str, ...]  # "you", or "rich 14.0.0", ...
+    size: int | None = None  # bytes of the file, when the index says (PEP 700)
 
     def __str__(self) -> str:
         why = ", ".join(self.required_by)
@@ -68,5 +69,6 @@ def make_plan(resolved: Resolved, installed: Mapping[NormalizedName, InstalledDi
             filename=candidate.filename or "",
             index_url=candidate.file.index_url if candidate.file and candidate.source == "index" else None,
             required_by=tuple(why.get(name, ())) or ("you",),
+            size=candidate.file.size if candidate.file else None,
         ))
     return Plan(tuple(items), tuple(satisfied)), to_install

@@ -63,6 +63,8 @@ def test_lock_writes_both_formats_with_index_and_distribution_packages(version, 
     assert rich["file_name"].startswith(rich_index.url) and rich["file_name"].endswith("rich-15.0.0-py3-none-any.whl")
     assert sorted(rich["depends"]) == ["markdown-it-py", "pygments"]
     assert doc["packages"]["markdown-it-py"]["depends"] == ["mdurl"]
+    rich_size = (REPO / "build" / "corpus" / "rich-15.0.0-py3-none-any.whl").stat().st_size
+    assert rich["tool"] == {"micropip2": {"size": rich_size}}  # the index's PEP 700 size
 
     as_toml = micropip2(*lock_args(version, rich_index, "--dist-url", FAKE_DIST_URL, "--format", "pylock"))
     assert as_toml.returncode == 0, as_toml.stderr
@@ -72,6 +74,7 @@ def test_lock_writes_both_formats_with_index_and_distribution_packages(version, 
     urls = {p["name"]: p["wheels"][0]["url"] for p in pylock["packages"]}
     assert urls["attrs"] == doc["packages"]["attrs"]["file_name"]
     assert all(p["wheels"][0]["hashes"]["sha256"] for p in pylock["packages"])
+    assert next(p for p in pylock["packages"] if p["name"] == "rich")["wheels"][0]["size"] == rich_size
 
 
 def test_lock_default_dist_url_is_the_release_on_jsdelivr_and_output_goes_to_a_file(rich_index, tmp_path):

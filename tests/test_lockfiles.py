@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import tomllib
 
 import pytest
@@ -19,14 +20,15 @@ from micropip2.lockfiles.model import Lock, LockedFile, LockEntry
 from micropip2.lockfiles.render import render_lock
 from micropip2.target import Target
 from tests.support.publish import publish
+from tests.support.wheels import WheelSpec, build_wheel
 
 T314 = Target.for_pyodide("314.0.7")
 INFO_314 = {"abi_version": "2026_0", "arch": "wasm32", "platform": "emscripten_5_0_3", "python": "3.14.2"}
 INFO_0295 = {"abi_version": "2025_0", "arch": "wasm32", "platform": "emscripten_4_0_9", "python": "3.13.2"}
 
 
-def _entry(name, version, url, sha="ab" * 32, **kwargs):
-    return LockEntry(name, name, version, (LockedFile(url, url.rsplit("/", 1)[-1], sha),), **kwargs)
+def _entry(name, version, url, sha="ab" * 32, size=None, **kwargs):
+    return LockEntry(name, name, version, (LockedFile(url, url.rsplit("/", 1)[-1], sha, size),), **kwargs)
 
 
 def _lock(*entries, info=INFO_314):
@@ -40,7 +42,8 @@ def test_both_formats_round_trip_and_pyodide_lock_accepts_what_is_written():
     from pyodide_lock import PyodideLockSpec
 
     lock = _lock(
-        _entry("app", "1.0", "https://files.example/app-1.0-py3-none-any.whl", depends=("lib",), imports=("app",)),
+        _entry("app", "1.0", "https://files.example/app-1.0-py3-none-any.whl", size=1234, depends=("lib",),
+               imports=("app",)),
         _entry("lib", "2.0", "https://files.example/lib-2.0-cp314-abi3-pyemscripten_2026_0_wasm32.whl"),
         _entry("libfoo", "1.2", "https://files.example/libfoo-1.2.zip", package_type="shared_library",
                install_dir="dynlib"),
@@ -48,10 +51,12 @@ def test_both_formats_round_trip_and_pyodide_lock_accepts_what_is_written():
     as_json = render_lock(lock, "pyodide-lock", T314)
     spec = PyodideLockSpec.from_dict(json.loads(as_json))
     assert spec.packages["app"].depends == ["lib"] and spec.packages["libfoo"].install_dir == "dynlib"
+    assert spec.packages["app"].tool == {"micropip2": {"size": 1234}} and spec.packages["lib"].tool == {}
     as_toml = render_lock(lock, "pylock", T314)
     doc = tomllib.loads(as_toml)
     assert doc["lock-version"] == "1.0" and doc["requires-python"] == "==3.14.*"
     assert doc["packages"][1]["wheels"][0]["hashes"] == {"sha256": "ab" * 32}
+    assert doc["packages"][0]["wheels"][0]["size"] == 1234 and "size" not in doc["packages"][1]["wheels"][0]
     for text in (as_json, as_toml):
         again = parse_lock(text)
         assert again.packages == lock.packages and dict(again.info) == INFO_314
@@ -120,12 +125,12 @@ async def _install_and_freeze(index, fmt):
     return micropip2.freeze(format=fmt)
 
 
-async def _sync(lock):
+async def _sync(lock, verbose=False):
     import importlib.metadata
 
     import micropip2
 
-    report = await micropip2.sync(lock)
+    report = await micropip2.sync(lock, verbose=verbose)
     versions = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
     return {"installed": report.installed, "removed": report.removed, "unchanged": len(report.unchanged),
             "versions": versions}
@@ -157,6 +162,7 @@ def test_freeze_lists_every_installed_distribution_and_sync_restores_it(mp, inde
     assert spec.packages["app"].imports == ["app"]
     served = hashlib.sha256(_served(index_server, "lib-1.0-py3-none-any.whl")).hexdigest()
     assert spec.packages["lib"].file_name == lib_url and spec.packages["lib"].sha256 == served
+    assert spec.packages["lib"].tool == {"micropip2": {"size": len(_served(index_server, "lib-1.0-py3-none-any.whl"))}}
     # what Pyodide loaded from its distribution is there too, with the distribution's file
     assert spec.packages["micropip2"].file_name.endswith(".whl") and spec.packages["packaging"].version == "26.2"
 
@@ -193,14 +199,16 @@ def _served(server, filename):
     return (server.root / "files" / filename).read_bytes()
 
 
-def _server_lock(server, info, names, wrong=()):
+def _server_lock(server, info, names, wrong=(), sized=()):
     packages = {}
     for name in names:
         filename = f"{name}-1.0-py3-none-any.whl"
-        digest = hashlib.sha256(_served(server, filename)).hexdigest()
+        data = _served(server, filename)
         packages[name] = {"name": name, "version": "1.0", "file_name": server.url_for(filename),
-                          "install_dir": "site", "sha256": "0" * 64 if name in wrong else digest,
+                          "install_dir": "site", "sha256": "0" * 64 if name in wrong else hashlib.sha256(data).hexdigest(),
                           "package_type": "package", "imports": [name], "depends": []}
+        if name in sized:
+            packages[name]["tool"] = {"micropip2": {"size": len(data)}}
     return {"info": info, "packages": packages}
 
 
@@ -212,6 +220,18 @@ def test_sync_with_one_wrong_hash_installs_nothing_and_names_the_wheel(mp, index
     assert result["type"] == "HashMismatchError"
     assert "two 1.0 (two-1.0-py3-none-any.whl)" in result["message"] and "0" * 64 in result["message"]
     assert result["changed"] is False or result["changed"] == ""
+
+
+def test_sync_asks_for_files_of_unknown_size_first_then_the_largest(mp, index_server):
+    for name, kilobytes in (("aa", 1), ("bb", 60), ("cc", 20), ("dd", 40)):
+        noise = random.Random(name).randbytes(kilobytes * 1024).hex()  # does not compress
+        spec = WheelSpec(name=name, version="1.0", files={f"{name}/__init__.py": f"NOISE = {noise!r}\n"})
+        index_server.add_wheel(build_wheel(spec), spec.filename)
+    info = INFO_314 if mp.abi_version == "2026_0" else INFO_0295
+    lock = _server_lock(index_server, info, ["aa", "bb", "cc", "dd"], sized={"aa", "bb", "cc"})
+    assert mp.call(_sync, lock, True)["versions"]["bb"] == "1.0"
+    asked = [line.rsplit("/", 1)[-1] for line in mp.last_stdout.splitlines() if line.startswith("Downloading ")]
+    assert asked == [f"{name}-1.0-py3-none-any.whl" for name in ("dd", "bb", "cc", "aa")]
 
 
 def test_a_lock_for_the_other_platform_year_is_refused_before_any_download(mp, index_server):

@@ -15,7 +15,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from ..headers import parse_headers
 
 INSTALLER_NAME = "micropip2"
-SOURCE_FILE = "micropip2.json"  # our provenance record inside .dist-info (url, sha256, kind)
+SOURCE_FILE = "micropip2.json"  # our provenance record inside .dist-info (kind, url, sha256, size)
 
 
 @dataclass(frozen=True)

@@ -204,7 +204,9 @@ def _refuse_foreign_overwrite(destination: Path, item: WheelInstall, env: Enviro
 def _installer_files(item: WheelInstall) -> dict[str, bytes]:
     files = {
         "INSTALLER": f"{INSTALLER_NAME}\n".encode(),
-        SOURCE_FILE: json.dumps({"kind": item.kind, "url": item.url, "sha256": item.sha256}, indent=2).encode(),
+        SOURCE_FILE: json.dumps(
+            {"kind": item.kind, "url": item.url, "sha256": item.sha256, "size": item.wheel.size}, indent=2
+        ).encode(),
     }
     if item.requested:
         files["REQUESTED"] = b""

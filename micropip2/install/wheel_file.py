@@ -55,6 +55,7 @@ class WheelFile:
     dist_info: str  # "pkg-1.0.dist-info"
     metadata: Headers
     members: tuple[Member, ...]
+    size: int  # bytes of the archive
 
     @property
     def display_name(self) -> str:
@@ -86,7 +87,7 @@ def read_wheel(filename: str, data: bytes, *, pinned: bool = False) -> WheelFile
     purelib = (wheel_meta.get("Root-Is-Purelib") or "true").strip().lower() == "true"
     members = _place_members(filename, files, dist_info, purelib, hashes)
     _check_shared_libraries(filename, members)
-    return WheelFile(filename, name, version, dist_info, metadata, members)
+    return WheelFile(filename, name, version, dist_info, metadata, members, len(data))
 
 
 def _fail(filename: str, why: str) -> InvalidWheelError:

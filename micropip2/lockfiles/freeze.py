@@ -1,7 +1,7 @@
 """The installed environment described as a lock.
 
 Each installed distribution is written with the file it was installed from: micropip2 records
-URL and sha256 in ``.dist-info/micropip2.json``; micropip 0.11.1 in ``PYODIDE_URL`` and
+URL, sha256 and size in ``.dist-info/micropip2.json``; micropip 0.11.1 in ``PYODIDE_URL`` and
 ``PYODIDE_SHA256``; pip-style installers in ``direct_url.json``; and packages Pyodide loaded from
 its distribution are found in the distribution's own lockfile (which also gives the shared
 libraries and stdlib modules Pyodide loaded, which have no ``.dist-info``). A distribution with no
@@ -63,8 +63,8 @@ def freeze_environment(
 
 
 def _from_installer_record(dist: InstalledDist, target: Target) -> LockEntry | None:
-    """From what the installer wrote: URL and sha256 of the file."""
-    url, sha256 = _recorded_file(dist)
+    """From what the installer wrote: URL, sha256 and (micropip2 only) size of the file."""
+    url, sha256, size = _recorded_file(dist)
     if not url or not sha256:
         return None
     metadata = parse_headers(dist.dist.read_text("METADATA") or "")
@@ -72,22 +72,23 @@ def _from_installer_record(dist: InstalledDist, target: Target) -> LockEntry | N
         name=dist.name,
         display_name=dist.display_name,
         version=dist.version,
-        files=(LockedFile(url, url.split("#")[0].rsplit("/", 1)[-1], sha256),),
+        files=(LockedFile(url, url.split("#")[0].rsplit("/", 1)[-1], sha256, size),),
         depends=_depends(metadata.get_all("Requires-Dist"), target),
         imports=_imports(dist),
     )
 
 
-def _recorded_file(dist: InstalledDist) -> tuple[str, str]:
+def _recorded_file(dist: InstalledDist) -> tuple[str, str, int | None]:
     if dist.installer == INSTALLER_NAME:
         record = json.loads(dist.dist.read_text(SOURCE_FILE) or "{}")
-        return record.get("url", ""), record.get("sha256", "")
+        size = record.get("size")
+        return record.get("url", ""), record.get("sha256", ""), size if isinstance(size, int) else None
     url = (dist.dist.read_text("PYODIDE_URL") or "").strip()  # micropip 0.11.1
     if url:
-        return url, (dist.dist.read_text("PYODIDE_SHA256") or "").strip()
+        return url, (dist.dist.read_text("PYODIDE_SHA256") or "").strip(), None
     direct = json.loads(dist.dist.read_text("direct_url.json") or "{}")  # PEP 610
     hashes = direct.get("archive_info", {}).get("hashes", {})
-    return direct.get("url", ""), hashes.get("sha256", "")
+    return direct.get("url", ""), hashes.get("sha256", ""), None
 
 
 def _from_distribution(dist: InstalledDist, distribution: Distribution) -> LockEntry | None:

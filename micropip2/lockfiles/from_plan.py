@@ -1,18 +1,20 @@
 """A resolution (a :class:`~micropip2.plan.Plan`) written down as a :class:`~.model.Lock`.
 
 * Packages from the Pyodide distribution keep their distribution entry as it is (package_type,
-  install_dir, imports, depends), with the file URL made absolute against the distribution's URL
-  (the ``dist_url``), so a browser can fetch it.
+  install_dir, imports, depends, size when given), with the file URL made absolute against the
+  distribution's URL (the ``dist_url``), so a browser can fetch it.
 * Packages from an index or a URL get ``package_type = "package"``, ``install_dir = "site"``,
-  ``depends`` = the names of the planned packages they required (from the resolution's
-  "required by" records), and ``imports = ()``: the top-level modules of a wheel are only known
-  once the wheel is downloaded, and locking reads metadata only (PEP 658). Pyodide uses
-  ``imports`` only for ``loadPackagesFromImports``; installing from the lock by name needs none.
+  the file's size when the index gives it (PEP 700), ``depends`` = the names of the planned
+  packages they required (from the resolution's "required by" records), and ``imports = ()``:
+  the top-level modules of a wheel are only known once the wheel is downloaded, and locking
+  reads metadata only (PEP 658). Pyodide uses ``imports`` only for ``loadPackagesFromImports``;
+  installing from the lock by name needs none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urljoin
 
@@ -21,6 +23,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from ..plan import Plan, PlannedItem
 from ..target import Target
 from .model import Format, Lock, LockedFile, LockEntry
+from .pyodide_lock_format import entry_from_dict
 
 
 def lock_from_plan(
@@ -42,7 +45,7 @@ def lock_from_plan(
     for item in plan.items:
         name = canonicalize_name(item.name)
         raw = dist_entries.get(name) if item.source == "lockfile" else None
-        entries.append(_from_distribution(name, item, raw, dist_url) if raw is not None
+        entries.append(_from_distribution(raw, dist_url) if raw is not None
                        else _from_index(name, item, depends.get(name, ())))
     return Lock(
         format=format,
@@ -81,18 +84,9 @@ def _depends(plan: Plan) -> dict[NormalizedName, tuple[str, ...]]:
     return {name: tuple(sorted(children)) for name, children in found.items()}
 
 
-def _from_distribution(name: NormalizedName, item: PlannedItem, raw: Mapping[str, Any], dist_url: str) -> LockEntry:
-    file_name = str(raw["file_name"])
-    return LockEntry(
-        name=name,
-        display_name=str(raw.get("name", item.name)),
-        version=str(raw.get("version", item.version)),
-        files=(LockedFile(_absolute(dist_url, file_name), file_name.rsplit("/", 1)[-1], str(raw.get("sha256", ""))),),
-        package_type=str(raw.get("package_type", "package")),
-        install_dir=str(raw.get("install_dir", "site")),
-        depends=tuple(str(d) for d in raw.get("depends", ())),
-        imports=tuple(str(i) for i in raw.get("imports", ())),
-    )
+def _from_distribution(raw: Mapping[str, Any], dist_url: str) -> LockEntry:
+    entry = entry_from_dict(raw)
+    return replace(entry, files=tuple(replace(f, url=_absolute(dist_url, f.url)) for f in entry.files))
 
 
 def _from_index(name: NormalizedName, item: PlannedItem, depends: tuple[str, ...]) -> LockEntry:
@@ -100,7 +94,8 @@ def _from_index(name: NormalizedName, item: PlannedItem, depends: tuple[str, ...
         name=name,
         display_name=item.name,
         version=item.version,
-        files=(LockedFile(item.url, item.filename or item.url.rsplit("/", 1)[-1], (item.sha256 or "").lower()),),
+        files=(LockedFile(item.url, item.filename or item.url.rsplit("/", 1)[-1], (item.sha256 or "").lower(),
+                          item.size),),
         package_type="package",
         install_dir="site",
         depends=depends,

@@ -19,6 +19,7 @@ class LockedFile:
     url: str  # as written in the lock: absolute, or relative to the lock's base
     file_name: str  # the last path segment ("rich-14.0.0-py3-none-any.whl")
     sha256: str  # lower-case hex; "" when the lock gives none
+    size: int | None = None  # bytes; sync asks for the largest files first
 
 
 @dataclass(frozen=True)

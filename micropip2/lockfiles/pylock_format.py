@@ -81,7 +81,9 @@ def _file(raw: Mapping[str, Any]) -> LockedFile:
     if not url:
         raise ValueError("a file has neither url nor path")
     name = raw.get("name") or str(url).split("#")[0].rsplit("/", 1)[-1]
-    return LockedFile(str(url), str(name), str(_table(raw.get("hashes", {})).get("sha256", "")).lower())
+    size = raw.get("size")
+    sha256 = str(_table(raw.get("hashes", {})).get("sha256", "")).lower()
+    return LockedFile(str(url), str(name), sha256, size if isinstance(size, int) else None)
 
 
 def _table(value: Any) -> Mapping[str, Any]:
@@ -117,18 +119,19 @@ def _package_lines(entry: LockEntry) -> list[str]:
         lines.append(f"dependencies = [{', '.join('{ name = ' + _s(d) + ' }' for d in entry.depends)}]")
     if entry.files[0].file_name.endswith(".whl"):
         lines.append("wheels = [")
-        lines += [f"  {{ name = {_s(f.file_name)}, url = {_s(f.url)}, {_hashes(f)} }}," for f in entry.files]
+        lines += [f"  {{ name = {_s(f.file_name)}, url = {_s(f.url)}, {_size_and_hashes(f)} }}," for f in entry.files]
         lines.append("]")
     else:
-        lines.append(f"archive = {{ url = {_s(entry.files[0].url)}, {_hashes(entry.files[0])} }}")
+        lines.append(f"archive = {{ url = {_s(entry.files[0].url)}, {_size_and_hashes(entry.files[0])} }}")
     tool = {"package-type": entry.package_type, "install-dir": entry.install_dir}
     lines += [f"[packages.tool.{TOOL}]", *(f"{k} = {_s(v)}" for k, v in tool.items()),
               f"imports = [{_list(entry.imports)}]", ""]
     return lines
 
 
-def _hashes(file: LockedFile) -> str:
-    return f"hashes = {{ sha256 = {_s(file.sha256)} }}"
+def _size_and_hashes(file: LockedFile) -> str:
+    size = f"size = {file.size}, " if file.size is not None else ""
+    return f"{size}hashes = {{ sha256 = {_s(file.sha256)} }}"
 
 
 def _list(items: Iterable[str]) -> str:

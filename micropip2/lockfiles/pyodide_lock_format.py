@@ -17,6 +17,7 @@ from .errors import LockFormatError
 from .model import Lock, LockedFile, LockEntry
 
 INFO_KEYS = ("abi_version", "arch", "platform", "python")
+TOOL = "micropip2"  # our key in each package's ``tool`` table: {"size": bytes of the file}
 
 
 def read_pyodide_lock(doc: Mapping[str, Any], base_url: str = "", source: str = "the lock") -> Lock:
@@ -27,7 +28,7 @@ def read_pyodide_lock(doc: Mapping[str, Any], base_url: str = "", source: str = 
     entries = []
     for key, raw in packages.items():
         try:
-            entries.append(_entry(raw))
+            entries.append(entry_from_dict(raw))
         except (KeyError, TypeError, ValueError) as exc:
             raise LockFormatError(f"{source}: package {key!r} is malformed ({type(exc).__name__}: {exc})") from None
     extra = {k: v for k, v in doc.items() if k not in ("info", "packages")}
@@ -41,13 +42,17 @@ def read_pyodide_lock(doc: Mapping[str, Any], base_url: str = "", source: str = 
     )
 
 
-def _entry(raw: Mapping[str, Any]) -> LockEntry:
+def entry_from_dict(raw: Mapping[str, Any]) -> LockEntry:
+    """One ``packages`` entry of a pyodide-lock.json."""
     file_name = str(raw["file_name"])
+    tool = raw.get("tool") or {}
+    size = (tool.get(TOOL) or {}).get("size") if isinstance(tool, Mapping) else None
     return LockEntry(
         name=canonicalize_name(str(raw["name"])),
         display_name=str(raw["name"]),
         version=str(raw["version"]),
-        files=(LockedFile(file_name, file_name.rsplit("/", 1)[-1], str(raw.get("sha256", "")).lower()),),
+        files=(LockedFile(file_name, file_name.rsplit("/", 1)[-1], str(raw.get("sha256", "")).lower(),
+                          size if isinstance(size, int) else None),),
         package_type=str(raw.get("package_type", "package")),
         install_dir=str(raw.get("install_dir", "site")),
         depends=tuple(str(d) for d in raw.get("depends", ())),
@@ -71,6 +76,7 @@ def write_pyodide_lock(lock: Lock) -> str:
                 "package_type": entry.package_type,
                 "imports": list(entry.imports),
                 "depends": list(entry.depends),
+                "tool": {TOOL: {"size": entry.files[0].size}} if entry.files[0].size is not None else {},
             }
             for entry in sorted(lock.packages, key=lambda e: e.name)
         },

@@ -79,6 +79,7 @@ async def sync_environment(
     if unhashed:
         raise LockMismatchError(f"{lock.source} gives no sha256 for {', '.join(unhashed)}; nothing was installed")
 
+    to_fetch.sort(key=_largest_first)  # the biggest files take longest to arrive and to write
     if load_names:  # a loaded WebAssembly library cannot be unloaded: before the transaction
         await runtime.load_distribution_packages(load_names)
 
@@ -165,6 +166,11 @@ def _kept(installed: Mapping[NormalizedName, InstalledDist]) -> set[NormalizedNa
             if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
                 todo.append(canonicalize_name(requirement.name))
     return kept
+
+
+def _largest_first(item: Selected) -> float:
+    """Sort key: files of unknown size first (they may be large), then by size, descending."""
+    return -(item.file.size if item.file.size is not None else float("inf"))
 
 
 def _same_version(a: str, b: str) -> bool:

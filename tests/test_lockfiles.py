@@ -10,11 +10,12 @@ import hashlib
 import json
 import random
 import tomllib
+from dataclasses import replace
 
 import pytest
 
 from micropip2.lockfiles.errors import LockFormatError, LockMismatchError
-from micropip2.lockfiles.fit import select
+from micropip2.lockfiles.fit import select, target_mismatches
 from micropip2.lockfiles.load import parse_lock
 from micropip2.lockfiles.model import Lock, LockedFile, LockEntry
 from micropip2.lockfiles.render import render_lock
@@ -80,6 +81,13 @@ def test_a_lock_for_another_platform_year_or_python_is_refused_as_a_whole():
     pylock = parse_lock(render_lock(lock, "pylock", Target.for_pyodide("0.29.5")))
     with pytest.raises(LockMismatchError, match="2025_0"):
         select(pylock, T314)
+    # every reason is found (lock --check lists them all); sync names the first
+    assert target_mismatches(pylock, T314) == [
+        "is for Pyodide platform 2025_0 (CPython 3.13.2)", "is for CPython 3.13.2", "requires Python ==3.13.*",
+        "is for the environments " + pylock.environments[0] + ", none of which holds here"]
+    no_info = replace(pylock, info=None, requires_python=None)
+    with pytest.raises(LockMismatchError, match=r"is for the environments .*python_version == '3.13'.*, but this is"):
+        select(no_info, T314)
 
 
 def test_pylock_markers_pick_packages_and_the_best_wheel_per_package():

@@ -10,7 +10,8 @@ For each package of the lock whose marker holds for the target:
   lock ask of it) must be met by the version the lock pins; extras nobody asks for are ignored;
 * each name in pyodide-lock's ``depends`` must be in the lock.
 
-The lock itself must be for the target's platform version and Python (``info`` / ``requires-python``).
+The lock itself must be for the target (``lockfiles.fit.target_mismatches``: platform version,
+Python, arch, ``requires-python``, ``environments``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import Micropip2Error
 from ..install.wheel_file import read_wheel
+from ..lockfiles.fit import target_mismatches
 from ..lockfiles.model import Lock, LockedFile, LockEntry
 from ..resolve.choices import python_fits
 from ..resolve.metadata import Metadata, metadata_from_wheel
@@ -59,20 +61,7 @@ async def check_lock(lock: Lock, target: Target, runtime: Runtime) -> list[Probl
 
 
 def _lock_level(lock: Lock, target: Target) -> list[Problem]:
-    problems = []
-    info = lock.info or {}
-    abi = info.get("abi_version")
-    if abi and abi != target.platform_version:
-        problems.append(Problem("the lock", f"it is for platform version {abi} (pyemscripten_{abi}_wasm32)",
-                                f"{target.describe()} needs {target.platform_version}"))
-    python = info.get("python")
-    if python and python.split(".")[:2] != target.python_version.split(".")[:2]:
-        problems.append(Problem("the lock", f"it is for Python {python}", f"{target.describe()} runs Python "
-                                f"{target.python_version}"))
-    if lock.requires_python and not python_fits(lock.requires_python, target):
-        problems.append(Problem("the lock", f"requires-python {lock.requires_python}",
-                                f"{target.describe()} runs Python {target.python_version}"))
-    return problems
+    return [Problem("the lock", f"it {what}", f"this is {target.describe()}") for what in target_mismatches(lock, target)]
 
 
 def _applies(entry: LockEntry, target: Target, problems: list[Problem]) -> bool:

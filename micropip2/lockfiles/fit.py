@@ -33,29 +33,30 @@ class Selected:
 
 def check_target(lock: Lock, target: Target) -> None:
     """Raise :class:`LockMismatchError` if the lock as a whole is for another interpreter."""
-    here = target.describe()
-    info = lock.info or {}
-    if info.get("abi_version") and info["abi_version"] != target.platform_version:
+    mismatches = target_mismatches(lock, target)
+    if mismatches:
         raise LockMismatchError(
-            f"{lock.source} is for Pyodide platform {info['abi_version']} (CPython {info.get('python', '?')}), "
-            f"but this is {here}; lock again for this Pyodide. Nothing was installed"
-        )
-    if info.get("python") and info["python"].split(".")[:2] != target.python_version.split(".")[:2]:
-        raise LockMismatchError(
-            f"{lock.source} is for CPython {info['python']}, but this is {here}; lock again for this Pyodide. "
+            f"{lock.source} {mismatches[0]}, but this is {target.describe()}; lock again for this Pyodide. "
             "Nothing was installed"
         )
+
+
+def target_mismatches(lock: Lock, target: Target) -> list[str]:
+    """What makes the lock as a whole unfit for ``target``, each said of the lock ("is for CPython
+    3.13.2"); empty when it fits."""
+    info = lock.info or {}
+    found = []
+    if info.get("abi_version") and info["abi_version"] != target.platform_version:
+        found.append(f"is for Pyodide platform {info['abi_version']} (CPython {info.get('python', '?')})")
+    if info.get("python") and info["python"].split(".")[:2] != target.python_version.split(".")[:2]:
+        found.append(f"is for CPython {info['python']}")
     if info.get("arch") and info["arch"] != "wasm32":
-        raise LockMismatchError(f"{lock.source} is for {info['arch']}, but this is {here} (wasm32)")
+        found.append(f"is for {info['arch']}, not wasm32")
     if lock.requires_python and not _python_fits(lock.requires_python, target):
-        raise LockMismatchError(
-            f"{lock.source} requires Python {lock.requires_python}, but this is {here}; nothing was installed"
-        )
+        found.append(f"requires Python {lock.requires_python}")
     if lock.environments and not any(_marker_true(m, target, lock.source) for m in lock.environments):
-        raise LockMismatchError(
-            f"{lock.source} is for the environments {' | '.join(lock.environments)}, and {here} is none of them; "
-            "nothing was installed"
-        )
+        found.append(f"is for the environments {' | '.join(lock.environments)}, none of which holds here")
+    return found
 
 
 def select(lock: Lock, target: Target) -> list[Selected]:

@@ -61,13 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "--pyodide; with a --pyodide-lock URL, that URL's folder)")
     lock.add_argument("--index-url", action="append", default=[], metavar="URL",
                       help="a package index (PEP 503/691; repeatable, in order; 'PYPI' is pypi.org). Default: PYPI")
-    lock.add_argument("--index-strategy", choices=STRATEGIES, default="first-index",
+    lock.add_argument("--index-strategy", choices=STRATEGIES,
                       help="first-index (default): a project's files come from the first index that has it; "
                            "all-indexes: merged from every index")
     lock.add_argument("--pre", action="store_true", help="allow pre-releases")
-    lock.add_argument("--format", choices=FORMATS, default="pyodide-lock",
+    lock.add_argument("--format", choices=FORMATS,
                       help="pyodide-lock (pyodide-lock.json, default) or pylock (PEP 751 pylock.toml)")
-    lock.add_argument("-o", "--output", metavar="FILE", default="-", help="where to write the lock (default: stdout)")
+    lock.add_argument("-o", "--output", metavar="FILE", help="where to write the lock (default: stdout)")
     lock.add_argument("--check", metavar="LOCKFILE",
                       help="instead of locking: check that LOCKFILE still installs for the target")
     lock.add_argument("-v", "--verbose", action="store_true", help="print the resolution to stderr")
@@ -135,15 +135,15 @@ async def _lock(args: argparse.Namespace) -> int:
         constraints=collected.constraints,
         index_urls=[*args.index_url, *collected.index_urls] or ["PYPI"],
         pre=args.pre or collected.pre,
-        index_strategy=args.index_strategy,
+        index_strategy=args.index_strategy or "first-index",
     )
     plan = await with_hashes(plan, runtime)
     if args.verbose:
         print(str(plan), file=sys.stderr)
     lock = lock_from_plan(plan, target, release.document["info"], distribution_lock=release.document,
-                          dist_url=dist_url, format=args.format)
-    _write(render_lock(lock, args.format, target), args.output)
-    if args.output != "-":
+                          dist_url=dist_url, format=args.format or "pyodide-lock")
+    _write(render_lock(lock, args.format or "pyodide-lock", target), args.output or "-")
+    if args.output not in (None, "-"):
         print(f"locked {len(lock.packages)} packages for {target.describe()} into {args.output}", file=sys.stderr)
     return 0
 
@@ -193,6 +193,12 @@ def _write(text: str, output: str) -> None:
 async def _check(args: argparse.Namespace) -> int:
     if args.requirements or args.requirement:
         raise UsageError("--check takes a lock, not requirements")
+    for_locking = {"-c": args.constraint, "--dist-url": args.dist_url, "--index-url": args.index_url,
+                   "--index-strategy": args.index_strategy, "--pre": args.pre, "--format": args.format,
+                   "-o": args.output}
+    given = [flag for flag, value in for_locking.items() if value]
+    if given:
+        raise UsageError(f"--check reads a lock and writes nothing; {', '.join(given)} only apply when locking")
     lock = await _read_lock(args.check)
     target = _target_for(lock, args.pyodide, args.pyodide_lock)
     problems = await check_lock(lock, target, HostRuntime())

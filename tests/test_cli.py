@@ -122,6 +122,8 @@ def test_check_passes_for_a_fresh_lock(fresh_lock_029):
     done = micropip2("lock", "--check", str(fresh_lock_029), "--pyodide", "0.29.5")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "installs on Pyodide 0.29.5" in done.stdout
+    refused = micropip2("lock", "--check", str(fresh_lock_029), "--format", "pylock", "-o", "out.toml")
+    assert refused.returncode == 1 and "--format, -o only apply when locking" in refused.stderr, refused.stderr
 
 
 def test_check_names_a_wrong_sha256_and_a_missing_dependency(fresh_lock_029, tmp_path):

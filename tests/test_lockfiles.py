@@ -83,7 +83,7 @@ def test_a_lock_for_another_platform_year_or_python_is_refused_as_a_whole():
         select(pylock, T314)
     # every reason is found (lock --check lists them all); sync names the first
     assert target_mismatches(pylock, T314) == [
-        "is for Pyodide platform 2025_0 (CPython 3.13.2)", "is for CPython 3.13.2", "requires Python ==3.13.*",
+        "is for Pyodide platform 2025_0 (CPython 3.13.2)", "requires Python ==3.13.*",
         "is for the environments " + pylock.environments[0] + ", none of which holds here"]
     no_info = replace(pylock, info=None, requires_python=None)
     with pytest.raises(LockMismatchError, match=r"is for the environments .*python_version == '3.13'.*, but this is"):

@@ -48,7 +48,7 @@ def target_mismatches(lock: Lock, target: Target) -> list[str]:
     found = []
     if info.get("abi_version") and info["abi_version"] != target.platform_version:
         found.append(f"is for Pyodide platform {info['abi_version']} (CPython {info.get('python', '?')})")
-    if info.get("python") and info["python"].split(".")[:2] != target.python_version.split(".")[:2]:
+    elif info.get("python") and info["python"].split(".")[:2] != target.python_version.split(".")[:2]:
         found.append(f"is for CPython {info['python']}")
     if info.get("arch") and info["arch"] != "wasm32":
         found.append(f"is for {info['arch']}, not wasm32")

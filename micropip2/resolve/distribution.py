@@ -10,8 +10,11 @@ from urllib.parse import urljoin
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from ..lockfiles.pyodide_lock_format import entry_from_dict
+
 if TYPE_CHECKING:
     from ..lockfiles.fit import Selected
+    from ..lockfiles.model import LockedFile, LockEntry
 
 
 @dataclass(frozen=True)
@@ -44,23 +47,11 @@ class Distribution:
     def from_lock(cls, lock: Mapping[str, Any], base_url: str) -> Distribution:
         """From a pyodide-lock.json document (as a dict) and the URL its file names are relative to."""
         packages: dict[NormalizedName, LockedPackage] = {}
-        for entry in lock.get("packages", {}).values():
-            try:
-                version = Version(str(entry["version"]))
-            except InvalidVersion:
-                continue  # not a PEP 440 version: cannot take part in resolution
-            name = canonicalize_name(entry["name"])
-            packages[name] = LockedPackage(
-                name=name,
-                display_name=entry["name"],
-                version=version,
-                url=_join(base_url, entry["file_name"]),
-                file_name=entry["file_name"].rsplit("/", 1)[-1],
-                sha256=entry.get("sha256", ""),
-                depends=tuple(canonicalize_name(d) for d in entry.get("depends", [])),
-                package_type=entry.get("package_type", "package"),
-                imports=tuple(entry.get("imports", [])),
-            )
+        for raw in lock.get("packages", {}).values():
+            entry = entry_from_dict(raw)
+            package = _package(entry, entry.files[0], _join(base_url, entry.files[0].url))
+            if package is not None:
+                packages[entry.name] = package
         return cls(packages, base_url)
 
     def get(self, name: NormalizedName) -> LockedPackage | None:
@@ -70,23 +61,29 @@ class Distribution:
         """This distribution with a user's lock on top: its packages replace those of the same name."""
         packages = dict(self.packages)
         for item in chosen:
-            entry = item.entry
-            try:
-                version = Version(entry.version)
-            except InvalidVersion:
-                continue
-            packages[entry.name] = LockedPackage(
-                name=entry.name,
-                display_name=entry.display_name,
-                version=version,
-                url=item.url,
-                file_name=item.file.file_name,
-                sha256=item.file.sha256,
-                depends=tuple(canonicalize_name(d) for d in entry.depends),
-                package_type=entry.package_type,
-                imports=entry.imports,
-            )
+            package = _package(item.entry, item.file, item.url)
+            if package is not None:
+                packages[item.entry.name] = package
         return Distribution(packages, self.base_url)
+
+
+def _package(entry: LockEntry, file: LockedFile, url: str) -> LockedPackage | None:
+    """``entry`` as a candidate source; None when its version is not PEP 440 (it cannot take part)."""
+    try:
+        version = Version(entry.version)
+    except InvalidVersion:
+        return None
+    return LockedPackage(
+        name=entry.name,
+        display_name=entry.display_name,
+        version=version,
+        url=url,
+        file_name=file.file_name,
+        sha256=file.sha256,
+        depends=tuple(canonicalize_name(d) for d in entry.depends),
+        package_type=entry.package_type,
+        imports=entry.imports,
+    )
 
 
 def _join(base: str, file_name: str) -> str:

@@ -5,8 +5,9 @@ index) on top of micropip2 and its dependencies (packages of the Pyodide distrib
 its lockfile) and loads the distribution's shared library ``libblosc2-test``; then it freezes. The
 lock then goes
 
-- to a fresh Chromium runtime booted with it as ``lockFileURL`` (absolute http URLs), which
-  ``loadPackage``s every name in it;
+- to a fresh Chromium runtime booted with it (absolute http URLs) as ``lockFileURL``, and to one
+  booted with its text as ``lockFileContents`` (the default lockFileURL, the distribution's own
+  lock, does not list rich), each of which ``loadPackage``s every name in it;
 - through ``python -m micropip2 download`` into a local folder (relative names), from which a fresh
   Node runtime boots (``packageBaseUrl``/``packageCacheDir``; Pyodide on Node loads lockfile
   packages only from local files) and ``loadPackage``s every name;
@@ -192,13 +193,15 @@ def test_freeze_output_is_a_valid_pyodide_lock_and_pylock(frozen):
         assert all(f and f["hashes"]["sha256"] for f in files), p["name"]
 
 
-def test_chrome_boots_from_the_frozen_lock_by_url(frozen, new_runtime, rich_index):
+@pytest.mark.parametrize("given_as", ["lockFileURL", "lockFileContents"])
+def test_chrome_boots_from_the_frozen_lock(given_as, frozen, new_runtime, rich_index):
     source = frozen("chrome-314.0.7")
     doc = json.loads(source["lock"])
     # absolute http URLs: the distribution's files on the static server, rich's on the index
     assert all(p["file_name"].startswith("http://127.0.0.1:") for p in doc["packages"].values())
     lock_url = rich_index.add_file("locks/chrome/pyodide-lock.json", source["lock"].encode())
-    fresh = new_runtime("chrome-314.0.7", lockfile=lock_url, packages=())
+    fresh = new_runtime("chrome-314.0.7", lockfile=lock_url, packages=(),
+                        lockfile_contents=given_as == "lockFileContents")
     try:
         assert fresh.run("import pyodide_js; sorted(pyodide_js.loadedPackages.object_keys())") == []
         got = fresh.call(_roundtrip, source["lock"], "loadPackage")

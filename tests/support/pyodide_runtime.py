@@ -148,13 +148,15 @@ class PyodideRuntime:
 
     ``lockfile``: relative to the dist dir, an absolute path, or (chrome only) an http URL.
     ``package_dir`` (node only): packageBaseUrl and packageCacheDir (default: the dist dir).
+    ``lockfile_contents`` (chrome only): boot with the lockfile's text as ``lockFileContents``
+    (fetched by the page) instead of its URL as ``lockFileURL``.
     ``packages``: loaded and checked (loadedPackages, versions) before the runtime is ready.
     """
 
     def __init__(self, spec: RuntimeSpec | str, *, base_url: str | None = None, server=None,
                  dist_dir: Path | None = None, lockfile: str | Path = "pyodide-lock.json",
                  package_dir: Path | None = None, packages: Iterable[str] = ("micropip2",),
-                 echo_output: bool = True):
+                 lockfile_contents: bool = False, echo_output: bool = True):
         self.spec = RuntimeSpec.parse(spec) if isinstance(spec, str) else spec
         self.kind = self.spec.kind
         self.version = self.spec.version
@@ -193,6 +195,10 @@ class PyodideRuntime:
             if self.kind != "node":
                 raise ValueError("package_dir is for node runtimes; a browser fetches the lock's URLs")
             cmd += ["--package-dir", str(package_dir)]
+        if lockfile_contents:
+            if self.kind != "chrome":
+                raise ValueError("lockfile_contents is for chrome runtimes")
+            cmd.append("--lockfile-contents")
         self._user_data_dir: str | None = None
         if self.kind == "chrome":
             if base_url is None:

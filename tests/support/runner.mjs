@@ -58,6 +58,8 @@ const { values: args } = parseArgs({
     "base-url": { type: "string" },
     "harness-url": { type: "string" },
     lockfile: { type: "string", default: "pyodide-lock.json" },
+    // browser only: fetch the lockfile and boot with its text as lockFileContents
+    "lockfile-contents": { type: "boolean", default: false },
     "package-dir": { type: "string" },
     packages: { type: "string", default: "micropip2" },
     chromium: { type: "string", default: "/usr/bin/chromium" },
@@ -99,6 +101,7 @@ async function bootBrowser() {
   const harnessUrl = new URL(args["harness-url"] || new URL("../../support/harness.html", distUrl));
   harnessUrl.searchParams.set("dist", distUrl);
   harnessUrl.searchParams.set("lockfile", args.lockfile);
+  if (args["lockfile-contents"]) harnessUrl.searchParams.set("contents", "1");
   harnessUrl.searchParams.set("packages", PACKAGES.join(","));
 
   const { chromium } = await import("playwright-core");

@@ -127,7 +127,7 @@ async def _lock(args: argparse.Namespace) -> int:
     target = _target_of_release(release, args.pyodide)
     dist_url = _dist_url(args, release)
     runtime = HostRuntime()
-    plan = await resolve_for_target(
+    plan, notes = await resolve_for_target(
         collected.requirements,
         target=target,
         distribution=Distribution.from_lock(release.document, dist_url),
@@ -137,6 +137,8 @@ async def _lock(args: argparse.Namespace) -> int:
         pre=args.pre or collected.pre,
         index_strategy=args.index_strategy or "first-index",
     )
+    for note in notes:
+        print(f"micropip2: warning: {note}", file=sys.stderr)
     plan = await with_hashes(plan, runtime)
     if args.verbose:
         print(str(plan), file=sys.stderr)

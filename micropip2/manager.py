@@ -149,7 +149,9 @@ class PackageManager:
         try:
             resolved = await resolve(request.requirements, knowledge, options)
             plan, chosen = make_plan(resolved, installed)
-            report = InstallReport(plan, dry_run=dry_run)
+            report = InstallReport(plan, dry_run=dry_run, warnings=builtins.list(resolved.notes))
+            for note in resolved.notes:
+                warnings.warn(f"micropip2.install: {note}", stacklevel=2)
             for item in plan.items:
                 say(f"Collected {item}")
             report.warnings += _replacement_problems(chosen, installed, reinstall)

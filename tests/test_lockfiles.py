@@ -270,6 +270,53 @@ def test_install_with_a_lockfile_prefers_its_pins_over_newer_index_versions(mp, 
     assert mp.call(_plan_with_lock, index_server.simple_url, lock) == {"app": ["2.0", "index"], "lib": ["2.0", "index"]}
 
 
+def _unlisted_entry(server, name, requires):
+    """A lock entry whose ``depends`` leaves out what its wheel requires (served, but on no index)."""
+    spec = WheelSpec(name=name, version="1.0", files={f"{name}/__init__.py": ""}, requires_dist=requires)
+    data = build_wheel(spec)
+    return {"name": name, "version": "1.0", "file_name": server.add_file(f"unlisted/{spec.filename}", data),
+            "install_dir": "site", "sha256": hashlib.sha256(data).hexdigest(), "package_type": "package",
+            "imports": [name], "depends": []}
+
+
+async def _install_with_lock(req, index, lock):
+    import importlib.metadata
+    import warnings
+
+    import micropip2
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = await micropip2.install(req, index_urls=[index], lockfile=lock)
+    return {"plan": {i.name: [i.version, i.source] for i in report.plan.items}, "warnings": report.warnings,
+            "warned": [str(w.message) for w in caught], "lib": importlib.metadata.version("lib") if
+            any(d.metadata["Name"] == "lib" for d in importlib.metadata.distributions()) else None}
+
+
+def test_what_a_lock_entry_leaves_out_of_its_wheels_requirements_is_installed_too(mp, index_server):
+    """Pyodide 314's own lockfile lists rich with no depends; its wheel requires pygments and markdown-it-py."""
+    publish(index_server, "lib", "1.0")
+    info = INFO_314 if mp.abi_version == "2026_0" else INFO_0295
+    lock = {"info": info, "packages": {"app": _unlisted_entry(index_server, "app", ["lib>=1", "other; extra == 'x'"])}}
+    got = mp.call(_install_with_lock, "app", index_server.simple_url, lock)
+    assert got["plan"] == {"app": ["1.0", "lockfile"], "lib": ["1.0", "index"]} and got["lib"] == "1.0"
+    expected = ("lockfile entries leave out what their wheels require (app 1.0 requires lib>=1); "
+                "they are installed as well")
+    assert got["warnings"] == [expected] and got["warned"] == ["micropip2.install: " + expected]
+
+
+def test_a_left_out_requirement_that_cannot_be_met_is_named_and_the_rest_installed(mp, index_server):
+    info = INFO_314 if mp.abi_version == "2026_0" else INFO_0295
+    lock = {"info": info, "packages": {"app": _unlisted_entry(index_server, "app", ["nowhere>=2"])}}
+    got = mp.call(_install_with_lock, "app", index_server.simple_url, lock)
+    assert got["plan"] == {"app": ["1.0", "lockfile"]}
+    (warning,) = got["warnings"]
+    assert warning.startswith("lockfile entries leave out what their wheels require (app 1.0 requires nowhere>=2); "
+                              "no versions fit them together with the rest, so they are not installed:\n")
+    assert "nowhere" in warning.split("\n", 1)[1]
+    assert got["warned"] == ["micropip2.install: " + warning]
+
+
 async def _sync_from(where, text=None):
     import importlib.metadata
     import pathlib

@@ -32,8 +32,9 @@ async def resolve_for_target(
     index_urls: Sequence[str] = ("PYPI",),
     pre: bool = False,
     index_strategy: Strategy = "first-index",
-) -> Plan:
-    """What an install of ``requirements`` into a fresh ``target`` interpreter would choose."""
+) -> tuple[Plan, tuple[str, ...]]:
+    """What an install of ``requirements`` into a fresh ``target`` interpreter would choose, and
+    the resolution's notes (see :attr:`~micropip2.resolve.driver.Resolved.notes`)."""
     request = build_request(list(requirements), list(constraints), None, target)
     client = IndexClient(runtime, list(index_urls), strategy=index_strategy)
     knowledge = Knowledge(client, runtime, target, distribution, {})  # nothing counts as installed
@@ -43,7 +44,7 @@ async def resolve_for_target(
     finally:
         await knowledge.close()
     plan, _chosen = make_plan(resolved, {})
-    return plan
+    return plan, resolved.notes
 
 
 async def with_hashes(plan: Plan, runtime: Runtime) -> Plan:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.requirements import Requirement as PackagingRequirement
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
@@ -27,6 +27,7 @@ class ResolutionError(Micropip2Error):
 class Resolved:
     candidates: dict[str, Candidate]  # identifier -> chosen candidate (extras identifiers included)
     required_by: dict[str, tuple[str, ...]]  # identifier -> parents ("you" for the user)
+    notes: tuple[str, ...] = ()  # what the user should know about this resolution
 
 
 class _StartDownloads(BaseReporter):  # type: ignore[type-arg]
@@ -44,9 +45,12 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
         if requirement.url is None:
             knowledge.prefetch(requirement.name, (PackagingRequirement(f"{requirement.name}{requirement.specifier}"),))
     user_ids = {r.id for r in requirements}
+    first: Resolved | None = None  # by the lockfile entries' depends alone, while more is tried
+    added: list[str] = []  # what lockfile wheels require beyond their entry ("rich 14.3.3 requires ...")
     while True:
         provider = Provider(knowledge, options, user_ids)
         resolver = Resolver(provider, _StartDownloads(knowledge))
+        knowledge.new_run()
         try:
             result = resolver.resolve(list(requirements), max_rounds=MAX_ROUNDS)
         except NeedData as need:
@@ -55,9 +59,13 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
             continue
         except ResolutionImpossible as exc:
             causes = [(cause.requirement, _parent(cause.parent)) for cause in exc.causes]
+            explanation = explain_conflict(causes, knowledge)
+            if first is not None:  # what the lockfile left out cannot be added: resolve without it, as Pyodide does
+                return replace(first, notes=(f"{_left_out(added)}; no versions fit them together with the rest, "
+                                             f"so they are not installed:\n{explanation}",))
             raise ResolutionError(
                 "cannot find a set of versions that satisfies the request for "
-                f"{knowledge.target.describe()}:\n{explain_conflict(causes, knowledge)}"
+                f"{knowledge.target.describe()}:\n{explanation}"
             ) from None
         except ResolutionTooDeep:
             raise ResolutionError(f"resolution gave up after {MAX_ROUNDS} rounds of backtracking") from None
@@ -66,7 +74,20 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
             identifier: tuple(_parent(info.parent) or "you" for info in criterion.information)
             for identifier, criterion in result.criteria.items()
         }
-        return Resolved(dict(result.mapping), required_by)
+        resolved = Resolved(dict(result.mapping), required_by)
+        if not options.deps:
+            return resolved
+        undeclared = await knowledge.undeclared_requirements(result.mapping.values())
+        if not undeclared:
+            return replace(resolved, notes=(f"{_left_out(added)}; they are installed as well",)) if added else resolved
+        # Resolve again with those wheels' own requirements too (now downloaded).
+        knowledge.wheel_depends = True
+        added += undeclared
+        first = first or resolved
+
+
+def _left_out(added: list[str]) -> str:
+    return "lockfile entries leave out what their wheels require (" + "; ".join(added) + ")"
 
 
 def _parent(parent: Candidate | None) -> str | None:

@@ -10,7 +10,8 @@ that needs no backtracking costs about as many sequential round trips as it is d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, distribution
 
 from packaging.requirements import Requirement as PackagingRequirement
@@ -70,6 +71,11 @@ class Knowledge:
         self._cpu_turns = asyncio.Lock()
         self._crawled: set[str] = set()
         self.download_ahead = False  # set by install (not by dry runs)
+        # Lockfile entries name dependencies, and some leave out what their wheel requires (Pyodide
+        # 314's rich lists none). Once the driver sets this, a lockfile wheel already downloaded
+        # answers with its own Requires-Dist as well.
+        self.wheel_depends = False
+        self._lock_only: set[str] = set()  # URLs of lockfile wheels answered from the lockfile alone
 
     # -- synchronous reads for the provider ----------------------------------------------------
 
@@ -91,7 +97,7 @@ class Knowledge:
     def metadata(self, candidate: Candidate) -> Metadata:
         """The dependencies of ``candidate``; NeedData while its metadata is being fetched."""
         if candidate.source == LOCKFILE and not (candidate.extras and _is_wheel_file(candidate)):
-            return _locked_metadata(candidate)  # names only; extras need the wheel's own METADATA (below)
+            return self._lockfile_metadata(candidate)  # extras need the wheel's own METADATA (below)
         if candidate.source == INSTALLED:
             return _installed_metadata(candidate)
         key = candidate.metadata_key
@@ -101,7 +107,44 @@ class Knowledge:
             raise NeedData(f"meta:{key}")
         return self._metadata[key]
 
+    def new_run(self) -> None:
+        """The resolver starts again from scratch: forget which answers came from lockfiles alone."""
+        self._lock_only.clear()
+
+    def _lockfile_metadata(self, candidate: Candidate) -> Metadata:
+        locked = _locked_metadata(candidate)
+        wheel = self._wheels.get(candidate.url or "") if self.wheel_depends else None
+        if wheel is None:
+            if _is_wheel_file(candidate):
+                self._lock_only.add(candidate.url or "")
+            return locked
+        declared = metadata_from_wheel(wheel)
+        named = {canonicalize_name(r.name) for r in declared.requires_dist}
+        extra = tuple(r for r in locked.requires_dist if canonicalize_name(r.name) not in named)
+        return replace(declared, requires_dist=declared.requires_dist + extra)
+
     # -- asynchronous side ---------------------------------------------------------------------
+
+    async def undeclared_requirements(self, chosen: Iterable[Candidate]) -> list[str]:
+        """What the chosen lockfile wheels require (for this target) beyond their lockfile entry's
+        ``depends``, as "rich 14.3.3 requires pygments>=2.13.0". Waits for those wheels, which
+        have been downloading since the resolver pinned them; one that cannot be had is left to
+        the install to report."""
+        environment = {**self.target.marker_environment, "extra": ""}
+        found = []
+        for candidate in chosen:
+            if candidate.source != LOCKFILE or candidate.locked is None or candidate.url not in self._lock_only:
+                continue
+            try:
+                wheel = await self.wheel(candidate)
+            except Exception:
+                continue
+            for requirement in metadata_from_wheel(wheel).requires_dist:
+                if canonicalize_name(requirement.name) in candidate.locked.depends:
+                    continue
+                if requirement.marker is None or requirement.marker.evaluate(environment):
+                    found.append(f"{candidate.name} {candidate.version} requires {requirement}")
+        return found
 
     async def wait(self, key: str) -> None:
         task = self._tasks.get(key)

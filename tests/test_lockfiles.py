@@ -279,7 +279,7 @@ def _unlisted_entry(server, name, requires):
             "imports": [name], "depends": []}
 
 
-async def _install_with_lock(req, index, lock):
+async def _install_with_lock(req, index, lock, keep_going=False):
     import importlib.metadata
     import warnings
 
@@ -287,7 +287,7 @@ async def _install_with_lock(req, index, lock):
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = await micropip2.install(req, index_urls=[index], lockfile=lock)
+        report = await micropip2.install(req, index_urls=[index], lockfile=lock, keep_going=keep_going)
     return {"plan": {i.name: [i.version, i.source] for i in report.plan.items}, "warnings": report.warnings,
             "warned": [str(w.message) for w in caught], "lib": importlib.metadata.version("lib") if
             any(d.metadata["Name"] == "lib" for d in importlib.metadata.distributions()) else None}
@@ -305,10 +305,11 @@ def test_what_a_lock_entry_leaves_out_of_its_wheels_requirements_is_installed_to
     assert got["warnings"] == [expected] and got["warned"] == ["micropip2.install: " + expected]
 
 
-def test_a_left_out_requirement_that_cannot_be_met_is_named_and_the_rest_installed(mp, index_server):
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_a_left_out_requirement_that_cannot_be_met_is_named_and_the_rest_installed(keep_going, mp, index_server):
     info = INFO_314 if mp.abi_version == "2026_0" else INFO_0295
     lock = {"info": info, "packages": {"app": _unlisted_entry(index_server, "app", ["nowhere>=2"])}}
-    got = mp.call(_install_with_lock, "app", index_server.simple_url, lock)
+    got = mp.call(_install_with_lock, "app", index_server.simple_url, lock, keep_going)
     assert got["plan"] == {"app": ["1.0", "lockfile"]}
     (warning,) = got["warnings"]
     assert warning.startswith("lockfile entries leave out what their wheels require (app 1.0 requires nowhere>=2); "

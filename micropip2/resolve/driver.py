@@ -60,16 +60,20 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
         except ResolutionImpossible as exc:
             causes = [(cause.requirement, _parent(cause.parent)) for cause in exc.causes]
             explanation = explain_conflict(causes, knowledge)
-            if first is not None:  # what the lockfile left out cannot be added: resolve without it, as Pyodide does
-                return replace(first, notes=(f"{_left_out(added)}; no versions fit them together with the rest, "
-                                             f"so they are not installed:\n{explanation}",))
+            if first is not None:  # what the lockfile left out cannot be added: install without it, as Pyodide does
+                return _without_left_out(first, added, explanation)
             raise ResolutionError(
                 "cannot find a set of versions that satisfies the request for "
                 f"{knowledge.target.describe()}:\n{explanation}"
             ) from None
         except ResolutionTooDeep:
             raise ResolutionError(f"resolution gave up after {MAX_ROUNDS} rounds of backtracking") from None
-        _raise_for_missing(result.mapping.values(), result.criteria, knowledge)
+        try:
+            _raise_for_missing(result.mapping.values(), result.criteria, knowledge)
+        except ResolutionError as exc:
+            if first is None:
+                raise
+            return _without_left_out(first, added, str(exc))
         required_by = {
             identifier: tuple(_parent(info.parent) or "you" for info in criterion.information)
             for identifier, criterion in result.criteria.items()
@@ -88,6 +92,11 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
 
 def _left_out(added: list[str]) -> str:
     return "lockfile entries leave out what their wheels require (" + "; ".join(added) + ")"
+
+
+def _without_left_out(first: Resolved, added: list[str], why: str) -> Resolved:
+    note = f"{_left_out(added)}; no versions fit them together with the rest, so they are not installed:\n{why}"
+    return replace(first, notes=(note,))
 
 
 def _parent(parent: Candidate | None) -> str | None:

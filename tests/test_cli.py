@@ -178,6 +178,7 @@ def test_download_makes_a_folder_pyodide_on_node_boots_from(rich_index, tmp_path
     for entry in written["packages"].values():
         assert "/" not in entry["file_name"]
         assert hashlib.sha256((folder / entry["file_name"]).read_bytes()).hexdigest() == entry["sha256"]
+        assert entry["tool"] == {"micropip2": {"size": (folder / entry["file_name"]).stat().st_size}}
     assert micropip2("lock", "--check", str(folder / "pyodide-lock.json")).returncode == 0
 
     script = tmp_path / "boot.mjs"

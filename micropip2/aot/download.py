@@ -37,7 +37,7 @@ async def download_lock(lock: Lock, target: Target, folder: Path, runtime: Runti
             raise HashMismatchError(f"{label}: {why}")
         digest = selected.file.sha256 or sha256_of(data)
         (folder / selected.file.file_name).write_bytes(data)
-        local = LockedFile(selected.file.file_name, selected.file.file_name, digest)
+        local = LockedFile(selected.file.file_name, selected.file.file_name, digest, len(data))
         entries.append(replace(selected.entry, files=(local,), marker=None))
     local_lock = replace(lock, format="pyodide-lock", packages=tuple(entries), base_url=str(folder),
                          info=lock.info or info_for(target))

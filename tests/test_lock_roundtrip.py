@@ -202,15 +202,7 @@ def test_chrome_boots_from_the_frozen_lock(given_as, frozen, new_runtime, rich_i
     lock_url = rich_index.add_file("locks/chrome/pyodide-lock.json", source["lock"].encode())
     fresh = new_runtime("chrome-314.0.7", lockfile=lock_url, packages=(),
                         lockfile_contents=given_as == "lockFileContents")
-    try:
-        assert fresh.run("import pyodide_js; sorted(pyodide_js.loadedPackages.object_keys())") == []
-        got = fresh.call(_roundtrip, source["lock"], "loadPackage")
-    finally:
-        fresh.close()
-    assert got["errors"] == []
-    _check_same_environment(got, source, _lock_names(source["lock"]))
-    # the fresh runtime's micropip2 sees what the source saw
-    assert _normalized(got["list"]) == source["versions"]
+    _check_fresh_runtime_loads_the_lock(fresh, source["lock"], source)
 
 
 @pytest.mark.parametrize("ident", ["node-314.0.7", "node-0.29.5"])
@@ -227,13 +219,20 @@ def test_node_boots_from_the_frozen_lock_downloaded_into_a_folder(ident, frozen,
     for p in local["packages"].values():  # relative names, each file in the folder
         assert "/" not in p["file_name"] and (folder / p["file_name"]).is_file()
     fresh = new_runtime(ident, lockfile=folder / "pyodide-lock.json", package_dir=folder, packages=())
+    _check_fresh_runtime_loads_the_lock(fresh, json.dumps(local), source)
+
+
+def _check_fresh_runtime_loads_the_lock(fresh, lock_text, source):
+    """``fresh`` booted from a lock with nothing loaded; loadPackage of every name in ``lock_text``
+    gives the source's environment."""
     try:
         assert fresh.run("import pyodide_js; sorted(pyodide_js.loadedPackages.object_keys())") == []
-        got = fresh.call(_roundtrip, json.dumps(local), "loadPackage")
+        got = fresh.call(_roundtrip, lock_text, "loadPackage")
     finally:
         fresh.close()
     assert got["errors"] == []
     _check_same_environment(got, source, _lock_names(source["lock"]))
+    # the fresh runtime's micropip2 sees what the source saw
     assert _normalized(got["list"]) == source["versions"]
 
 

@@ -60,14 +60,11 @@ async def load_lock(ref: LockRef, runtime: Runtime) -> Lock:
         return ref
     if isinstance(ref, Mapping):
         return parse_lock(ref, source="the lock (a dict)")
-    if isinstance(ref, os.PathLike):
+    if isinstance(ref, str) and _is_text(ref):
+        return parse_lock(ref, source="the lock (text)")
+    if isinstance(ref, os.PathLike) or ("://" not in ref and Path(ref).is_file()):  # in the Emscripten file system
         path = Path(ref)
         return parse_lock(_read_local(path), f"emfs:{path.parent.absolute()}/", str(path))
-    if _is_text(ref):
-        return parse_lock(ref, source="the lock (text)")
-    if "://" not in ref and Path(ref).is_file():  # a file in the Emscripten file system
-        path = Path(ref)
-        return parse_lock(_read_local(path), f"emfs:{path.parent.absolute()}/", ref)
     data = await fetch_file(ref, runtime)
     base = urljoin(ref, ".") if "://" in ref else os.path.dirname(ref) + "/"
     return parse_lock(data, base, ref)

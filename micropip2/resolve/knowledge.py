@@ -118,10 +118,17 @@ class Knowledge:
             if _is_wheel_file(candidate):
                 self._lock_only.add(candidate.url or "")
             return locked
-        declared = metadata_from_wheel(wheel)
+        declared = self._wheel_metadata(candidate, wheel)
         named = {canonicalize_name(r.name) for r in declared.requires_dist}
         extra = tuple(r for r in locked.requires_dist if canonicalize_name(r.name) not in named)
         return replace(declared, requires_dist=declared.requires_dist + extra)
+
+    def _wheel_metadata(self, candidate: Candidate, wheel: WheelFile) -> Metadata:
+        """The downloaded wheel's own METADATA, read once (the key :meth:`_fetch_metadata` uses)."""
+        key = candidate.metadata_key
+        if key not in self._metadata:
+            self._metadata[key] = metadata_from_wheel(wheel)
+        return self._metadata[key]
 
     # -- asynchronous side ---------------------------------------------------------------------
 
@@ -139,7 +146,7 @@ class Knowledge:
                 wheel = await self.wheel(candidate)
             except Exception:
                 continue
-            for requirement in metadata_from_wheel(wheel).requires_dist:
+            for requirement in self._wheel_metadata(candidate, wheel).requires_dist:
                 if canonicalize_name(requirement.name) in candidate.locked.depends:
                     continue
                 if requirement.marker is None or requirement.marker.evaluate(environment):

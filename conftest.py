@@ -58,7 +58,9 @@ def _runtime_params(ids: list[str]) -> list:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "runtime" in metafunc.fixturenames:
-        ids = NODE_RUNTIMES + (SMOKE_RUNTIMES if metafunc.definition.get_closest_marker("smoke") else [])
+        ids = NODE_RUNTIMES + (
+            SMOKE_RUNTIMES if metafunc.definition.get_closest_marker("smoke") else []
+        )
         metafunc.parametrize("runtime", _runtime_params(ids), indirect=True)
     if "runtime_314" in metafunc.fixturenames:
         metafunc.parametrize("runtime_314", _runtime_params(["node-314.0.7"]), indirect=True)
@@ -68,7 +70,9 @@ def _prepare_dists() -> dict[str, str]:
     """Build micropip2's wheel from the working tree into build/dist/* (whole dists if missing).
 
     Returns {pyodide version: this session's lockfile, relative to the dist dir}."""
-    spec = importlib.util.spec_from_file_location("_mp2_build_dist", ROOT / "scripts" / "build_dist.py")
+    spec = importlib.util.spec_from_file_location(
+        "_mp2_build_dist", ROOT / "scripts" / "build_dist.py"
+    )
     build_dist = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build_dist)
     pins = build_dist.load_pins()
@@ -80,7 +84,9 @@ def _prepare_dists() -> dict[str, str]:
 def _get_pool() -> rt.RuntimePool:
     global _pool
     if _pool is None:
-        _pool = rt.RuntimePool([], prepare=_prepare_dists, server_factory=rt.make_static_server).start()
+        _pool = rt.RuntimePool(
+            [], prepare=_prepare_dists, server_factory=rt.make_static_server
+        ).start()
     return _pool
 
 
@@ -91,7 +97,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     schedule = rt.runtime_schedule(session.items)
     if schedule and _pool is None:
-        _pool = rt.RuntimePool(schedule, prepare=_prepare_dists, server_factory=rt.make_static_server).start()
+        _pool = rt.RuntimePool(
+            schedule, prepare=_prepare_dists, server_factory=rt.make_static_server
+        ).start()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -158,4 +166,3 @@ def new_runtime(static_server):
     yield boot
     for runtime in made:
         runtime.close()
-

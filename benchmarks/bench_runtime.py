@@ -25,7 +25,7 @@ from corpus import REPO, fetch_tool_micropip, log
 
 sys.path.insert(0, str(REPO / "scripts"))
 
-from tests.support.pyodide_runtime import PyodideRuntime, RuntimeSpec  # noqa: E402
+from tests.support.pyodide_runtime import PyodideRuntime, RuntimeSpec
 
 DIST_ROOT = REPO / "build" / "dist"
 BENCH_SUBDIR = "bench"  # inside each dist dir
@@ -46,7 +46,10 @@ def _build_micropip2() -> tuple[dict[str, str], str | None]:
 
         return build_dist.build_micropip2(), None
     except Exception as e:  # a tree in the middle of an edit, a missing dist, ...
-        return {}, f"building micropip2's wheel failed: {type(e).__name__}: {str(e).splitlines()[0]}"
+        return (
+            {},
+            f"building micropip2's wheel failed: {type(e).__name__}: {str(e).splitlines()[0]}",
+        )
 
 
 def prepare(versions: list[str]) -> dict[str, BenchDist]:
@@ -102,7 +105,9 @@ def _prune(bench_dir: Path, keep: Path, max_age_s: float = 24 * 3600) -> None:
 
 
 def boot(dist: BenchDist) -> PyodideRuntime:
-    rt = PyodideRuntime(RuntimeSpec("node", dist.version), lockfile=dist.lockfile, echo_output=False)
+    rt = PyodideRuntime(
+        RuntimeSpec("node", dist.version), lockfile=dist.lockfile, echo_output=False
+    )
     try:
         return rt.wait_ready()
     except BaseException:
@@ -125,5 +130,8 @@ async def prepare_tool(tool: str) -> dict:
         return {"available": False, "reason": f"import {tool} failed: {type(e).__name__}: {e}"}
     install = getattr(mod, "install", None)
     if install is None or "index_urls" not in inspect.signature(install).parameters:
-        return {"available": False, "reason": f"{tool}.install takes no index_urls (not available yet)"}
+        return {
+            "available": False,
+            "reason": f"{tool}.install takes no index_urls (not available yet)",
+        }
     return {"available": True, "version": getattr(mod, "__version__", "?")}

@@ -149,12 +149,25 @@ def pip_download_args(filename: str) -> list[str]:
     from packaging.utils import parse_wheel_filename
 
     name, version, _build, tags = parse_wheel_filename(filename)
-    args = ["--no-deps", "--only-binary=:all:", "--ignore-requires-python", "--no-cache-dir",
-            f"{name}=={version}"]
+    args = [
+        "--no-deps",
+        "--only-binary=:all:",
+        "--ignore-requires-python",
+        "--no-cache-dir",
+        f"{name}=={version}",
+    ]
     platforms = sorted({t.platform for t in tags})
     if platforms == ["any"]:
-        return args + ["--platform", "any", "--implementation", "py", "--abi", "none",
-                       "--python-version", "3"]
+        return args + [
+            "--platform",
+            "any",
+            "--implementation",
+            "py",
+            "--abi",
+            "none",
+            "--python-version",
+            "3",
+        ]
     interp = sorted({t.interpreter for t in tags})[0]
     impl = interp[:2] if interp[:2] in ("cp", "pp", "py") else "cp"
     digits = interp[2:]
@@ -170,8 +183,17 @@ def pip_download_args(filename: str) -> list[str]:
 def _download(file: RecordedFile) -> Path:
     CORPUS_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CORPUS_DIR, prefix=".download-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--quiet",
-               "-d", tmp, *pip_download_args(file.filename)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--disable-pip-version-check",
+            "--quiet",
+            "-d",
+            tmp,
+            *pip_download_args(file.filename),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         got = Path(tmp) / file.filename
         if proc.returncode != 0 or not got.exists():
@@ -181,13 +203,19 @@ def _download(file: RecordedFile) -> Path:
             )
         actual = sha256_of(got)
         if actual != file.sha256:
-            raise CorpusError(f"sha256 mismatch for {file.filename}: downloaded {actual}, recorded {file.sha256}")
+            raise CorpusError(
+                f"sha256 mismatch for {file.filename}: downloaded {actual}, recorded {file.sha256}"
+            )
         os.replace(got, file.path)
     return file.path
 
 
 def _present(file: RecordedFile) -> bool:
-    return file.path.exists() and file.path.stat().st_size == file.size and sha256_of(file.path) == file.sha256
+    return (
+        file.path.exists()
+        and file.path.stat().st_size == file.size
+        and sha256_of(file.path) == file.sha256
+    )
 
 
 def fetch(files: list[RecordedFile], jobs: int = 4, offline: bool = False) -> None:
@@ -196,7 +224,9 @@ def fetch(files: list[RecordedFile], jobs: int = 4, offline: bool = False) -> No
     if not missing:
         return
     if offline:
-        raise CorpusError(f"{len(missing)} corpus files are missing from {CORPUS_DIR}, e.g. {missing[0].filename}")
+        raise CorpusError(
+            f"{len(missing)} corpus files are missing from {CORPUS_DIR}, e.g. {missing[0].filename}"
+        )
     total = sum(f.size for f in missing) / 1e6
     log(f"downloading {len(missing)} wheels ({total:.1f} MB) into {CORPUS_DIR.relative_to(REPO)}/")
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -207,8 +237,16 @@ def fetch(files: list[RecordedFile], jobs: int = 4, offline: bool = False) -> No
 def fetch_tool_micropip() -> Path:
     """micropip's pinned wheel (benchmarks/corpus.toml [tools.micropip]) in build/corpus/."""
     pin = load_spec()["tools"]["micropip"]
-    file = RecordedFile("micropip", pin["file"].split("-")[1], pin["file"], pin["sha256"].lower(),
-                        size=-1, requires_python="", yanked=False, upload_time="")
+    file = RecordedFile(
+        "micropip",
+        pin["file"].split("-")[1],
+        pin["file"],
+        pin["sha256"].lower(),
+        size=-1,
+        requires_python="",
+        yanked=False,
+        upload_time="",
+    )
     if not (file.path.exists() and sha256_of(file.path) == file.sha256):
         log(f"downloading {file.filename}")
         _download(file)
@@ -219,7 +257,9 @@ def fetch_tool_micropip() -> Path:
 # the replay server
 
 
-def replay_server(recorded: RecordedSet | str, latency: float = 0.0, *, offline: bool = False) -> IndexServer:
+def replay_server(
+    recorded: RecordedSet | str, latency: float = 0.0, *, offline: bool = False
+) -> IndexServer:
     """A started IndexServer listing every recorded file of the set (fetched if needed).
 
     ``latency`` (seconds) is slept before every response; it can be changed later through
@@ -257,17 +297,33 @@ def ensure_uv() -> Path:
         return uv
     log(f"installing uv=={version} into {env_dir.relative_to(REPO)}")
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
-    proc = subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                           "--disable-pip-version-check", "--only-binary=:all:", f"uv=={version}"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(env_dir / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            f"uv=={version}",
+        ],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0 or not uv.exists():
         raise CorpusError(f"installing uv=={version} failed:\n{proc.stdout}{proc.stderr}")
     return uv
 
 
-def uv_compile(requirements: list[str], *, python_version: str, index_url: str | None = None,
-               constraints: list[str] | None = None, extra_args: list[str] | None = None,
-               ) -> tuple[int, list[str], str]:
+def uv_compile(
+    requirements: list[str],
+    *,
+    python_version: str,
+    index_url: str | None = None,
+    constraints: list[str] | None = None,
+    extra_args: list[str] | None = None,
+) -> tuple[int, list[str], str]:
     """``uv pip compile`` for Pyodide (wasm32-pyodide2025), wheels only.
 
     Returns (exit code, ["name==version", ...] sorted, uv's stderr). ``index_url=None`` means
@@ -277,9 +333,23 @@ def uv_compile(requirements: list[str], *, python_version: str, index_url: str |
     with tempfile.TemporaryDirectory(prefix="uv-compile-") as tmp:
         reqs = Path(tmp) / "requirements.in"
         reqs.write_text("\n".join(requirements) + "\n")
-        cmd = [str(uv), "pip", "compile", str(reqs), "--python-platform", "wasm32-pyodide2025",
-               "--python-version", python_version, "--only-binary", ":all:", "--no-annotate",
-               "--no-header", "--no-python-downloads", "--no-cache", "--quiet"]
+        cmd = [
+            str(uv),
+            "pip",
+            "compile",
+            str(reqs),
+            "--python-platform",
+            "wasm32-pyodide2025",
+            "--python-version",
+            python_version,
+            "--only-binary",
+            ":all:",
+            "--no-annotate",
+            "--no-header",
+            "--no-python-downloads",
+            "--no-cache",
+            "--quiet",
+        ]
         if index_url is not None:
             cmd += ["--index-url", index_url]
         if constraints:
@@ -290,7 +360,8 @@ def uv_compile(requirements: list[str], *, python_version: str, index_url: str |
         env = {**os.environ, "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never"}
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp)
     pins = sorted(
-        line.strip() for line in proc.stdout.splitlines()
+        line.strip()
+        for line in proc.stdout.splitlines()
         if line.strip() and not line.lstrip().startswith("#") and "==" in line
     )
     return proc.returncode, pins, proc.stderr

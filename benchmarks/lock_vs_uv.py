@@ -30,15 +30,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import corpus  # noqa: E402
-from packaging.utils import canonicalize_name  # noqa: E402
+import corpus
+from packaging.utils import canonicalize_name
 
 DEFAULT_LOCK = corpus.REPO / "build" / "dist" / "0.29.5" / "pyodide-lock.json"
 
 
-def micropip2_lock(requirements: list[str], index: str, pyodide_lock: Path) -> tuple[int, dict[str, str], str]:
-    cmd = [sys.executable, "-m", "micropip2", "lock", *requirements, "--pyodide", "0.29.5",
-           "--pyodide-lock", str(pyodide_lock), "--index-url", index]
+def micropip2_lock(
+    requirements: list[str], index: str, pyodide_lock: Path
+) -> tuple[int, dict[str, str], str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "micropip2",
+        "lock",
+        *requirements,
+        "--pyodide",
+        "0.29.5",
+        "--pyodide-lock",
+        str(pyodide_lock),
+        "--index-url",
+        index,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=corpus.REPO)
     if proc.returncode != 0:
         return proc.returncode, {}, proc.stderr
@@ -78,7 +91,11 @@ def compare(name: str, pyodide_lock: Path) -> bool:
         if a is not None and dist.get(package) == a:
             why = f"{package} {a} is in the Pyodide distribution's lockfile; micropip2 takes it, uv the index's"
             differences.append((package, a, b, why, True))
-        elif a is None and b is not None and _only_needed_by_a_distribution_choice(package, mine, dist):
+        elif (
+            a is None
+            and b is not None
+            and _only_needed_by_a_distribution_choice(package, mine, dist)
+        ):
             why = "needed only by a version micropip2 did not choose (it took the distribution's)"
             differences.append((package, a, b, why, True))
         else:
@@ -87,14 +104,20 @@ def compare(name: str, pyodide_lock: Path) -> bool:
     print(f"   micropip2: {len(mine)} packages, uv: {len(theirs)} packages, {same} identical")
     for package, a, b, why, _ok in differences:
         print(f"   {package}: micropip2 {a or '-'}, uv {b or '-'}: {why}")
-    hidden = sorted(n for n, v in mine.items() if dist.get(n) == v and n in no_depends and n in s.requirements)
+    hidden = sorted(
+        n for n, v in mine.items() if dist.get(n) == v and n in no_depends and n in s.requirements
+    )
     if any(a is None for _p, a, *_ in differences) and hidden:
-        print(f"   note: the distribution's lockfile lists no depends for {', '.join(hidden)}; micropip2 trusts it "
-              "(names only), so their Requires-Dist are not resolved (lock --check reads them and reports it)")
+        print(
+            f"   note: the distribution's lockfile lists no depends for {', '.join(hidden)}; micropip2 trusts it "
+            "(names only), so their Requires-Dist are not resolved (lock --check reads them and reports it)"
+        )
     return all(ok for *_, ok in differences)
 
 
-def _only_needed_by_a_distribution_choice(package: str, mine: dict[str, str], dist: dict[str, str]) -> bool:
+def _only_needed_by_a_distribution_choice(
+    package: str, mine: dict[str, str], dist: dict[str, str]
+) -> bool:
     """A package uv needs and micropip2 does not: explained when micropip2 chose some distribution
     package instead of the index's version uv chose (whose dependencies then differ)."""
     return any(dist.get(name) == version for name, version in mine.items())
@@ -102,15 +125,30 @@ def _only_needed_by_a_distribution_choice(package: str, mine: dict[str, str], di
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--set", action="append", choices=corpus.set_names(), help="a corpus set (default: all)")
-    ap.add_argument("--pyodide-lock", type=Path, default=DEFAULT_LOCK,
-                    help="Pyodide 0.29.5's lockfile (default: build/dist/0.29.5's)")
+    ap.add_argument(
+        "--set", action="append", choices=corpus.set_names(), help="a corpus set (default: all)"
+    )
+    ap.add_argument(
+        "--pyodide-lock",
+        type=Path,
+        default=DEFAULT_LOCK,
+        help="Pyodide 0.29.5's lockfile (default: build/dist/0.29.5's)",
+    )
     args = ap.parse_args(argv)
-    print(f"micropip2 lock vs uv {corpus.load_spec()['tools']['uv']} (wasm32-pyodide2025, Python 3.13); "
-          f"distribution lockfile {args.pyodide_lock}")
+    print(
+        f"micropip2 lock vs uv {corpus.load_spec()['tools']['uv']} (wasm32-pyodide2025, Python 3.13); "
+        f"distribution lockfile {args.pyodide_lock}"
+    )
     results = {name: compare(name, args.pyodide_lock) for name in args.set or corpus.set_names()}
     bad = [name for name, ok in results.items() if not ok]
-    print("\n" + ("every difference is explained" if not bad else f"unexplained differences in: {', '.join(bad)}"))
+    print(
+        "\n"
+        + (
+            "every difference is explained"
+            if not bad
+            else f"unexplained differences in: {', '.join(bad)}"
+        )
+    )
     return 1 if bad else 0
 
 

@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_runtime  # noqa: E402
-import corpus  # noqa: E402
-import metrics  # noqa: E402
+import bench_runtime
+import corpus
+import metrics
 
 TOOLS = ("micropip", "micropip2")
 
@@ -65,7 +65,9 @@ class Result:
         return f"FAILED: {self.error}"
 
 
-async def run_install(tool: str, requirements: list[str], index_url: str, imports: list[str]) -> dict:
+async def run_install(
+    tool: str, requirements: list[str], index_url: str, imports: list[str]
+) -> dict:
     """(Runs in Pyodide.) Time one install; report what changed and whether it imports."""
     import importlib
     import importlib.metadata
@@ -103,8 +105,14 @@ def first_line(text: str | None, limit: int = 160) -> str | None:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def measure(dist: bench_runtime.BenchDist, server, s: corpus.RecordedSet, latency_ms: int, tool: str,
-            timeout: float) -> Result:
+def measure(
+    dist: bench_runtime.BenchDist,
+    server,
+    s: corpus.RecordedSet,
+    latency_ms: int,
+    tool: str,
+    timeout: float,
+) -> Result:
     res = Result(set=s.name, latency_ms=latency_ms, tool=tool, pyodide=dist.version)
     if tool == "micropip2" and dist.micropip2_problem:
         res.available, res.error = False, dist.micropip2_problem
@@ -118,7 +126,9 @@ def measure(dist: bench_runtime.BenchDist, server, s: corpus.RecordedSet, latenc
         res.tool_version = ready.get("version")
         server.latency = latency_ms / 1000
         server.clear_requests()
-        index_url = server.simple_url.rstrip("/")  # micropip's documented form; micropip2 takes it too
+        index_url = server.simple_url.rstrip(
+            "/"
+        )  # micropip's documented form; micropip2 takes it too
         try:
             out = rt.call(run_install, tool, s.requirements, index_url, s.imports, timeout=timeout)
         except Exception as e:  # the runtime itself failed (crash, timeout)
@@ -159,8 +169,10 @@ def print_table(results: list[Result]) -> None:
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r.set:9} {r.latency_ms:>5}ms {r.tool:10} {metrics.fmt(r.wall_s, '7.2f')} {metrics.fmt(r.requests, '8d')} "
-              f"{metrics.fmt(r.round_trips, '6d')} {metrics.fmt(None if r.bytes is None else r.bytes / 1e6, '6.1f')}  {r.outcome}")
+        print(
+            f"{r.set:9} {r.latency_ms:>5}ms {r.tool:10} {metrics.fmt(r.wall_s, '7.2f')} {metrics.fmt(r.requests, '8d')} "
+            f"{metrics.fmt(r.round_trips, '6d')} {metrics.fmt(None if r.bytes is None else r.bytes / 1e6, '6.1f')}  {r.outcome}"
+        )
 
 
 def print_ratios(results: list[Result]) -> None:
@@ -171,11 +183,19 @@ def print_ratios(results: list[Result]) -> None:
         if tool != "micropip2" or old is None:
             continue
         if not (new.available and old.available and new.wall_s and old.wall_s):
-            rows.append(f"{set_:9} {lat:>5}ms  n/a (micropip2 {'not available' if not new.available else 'no timing'})")
+            rows.append(
+                f"{set_:9} {lat:>5}ms  n/a (micropip2 {'not available' if not new.available else 'no timing'})"
+            )
             continue
-        note = "" if (new.ok and old.ok) else f"  (micropip {'ok' if old.ok else 'failed'}, micropip2 {'ok' if new.ok else 'failed'})"
-        rows.append(f"{set_:9} {lat:>5}ms  wall x{new.wall_s / old.wall_s:.2f}  requests x{new.requests / max(old.requests, 1):.2f}"
-                    f"  round trips x{new.round_trips / max(old.round_trips, 1):.2f}{note}")
+        note = (
+            ""
+            if (new.ok and old.ok)
+            else f"  (micropip {'ok' if old.ok else 'failed'}, micropip2 {'ok' if new.ok else 'failed'})"
+        )
+        rows.append(
+            f"{set_:9} {lat:>5}ms  wall x{new.wall_s / old.wall_s:.2f}  requests x{new.requests / max(old.requests, 1):.2f}"
+            f"  round trips x{new.round_trips / max(old.round_trips, 1):.2f}{note}"
+        )
     if rows:
         print("\nmicropip2 / micropip")
         print("\n".join(rows))
@@ -183,14 +203,28 @@ def print_ratios(results: list[Result]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--latency", default="0,50,150", help="server latencies in ms, comma-separated (default 0,50,150)")
-    ap.add_argument("--sets", default=",".join(corpus.set_names()), help="requirement sets (default: all)")
+    ap.add_argument(
+        "--latency",
+        default="0,50,150",
+        help="server latencies in ms, comma-separated (default 0,50,150)",
+    )
+    ap.add_argument(
+        "--sets", default=",".join(corpus.set_names()), help="requirement sets (default: all)"
+    )
     ap.add_argument("--tools", default=",".join(TOOLS), help="micropip,micropip2 (default both)")
-    ap.add_argument("--pyodide", default="314.0.7", help="Pyodide version to run in (default 314.0.7)")
+    ap.add_argument(
+        "--pyodide", default="314.0.7", help="Pyodide version to run in (default 314.0.7)"
+    )
     ap.add_argument("--timeout", type=float, default=300, help="seconds allowed for one install")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per cell; the table shows the median-wall run")
-    ap.add_argument("--json", type=Path, help="also write every result, with installed versions, as JSON")
-    ap.add_argument("--offline", action="store_true", help="fail instead of downloading missing corpus files")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="runs per cell; the table shows the median-wall run"
+    )
+    ap.add_argument(
+        "--json", type=Path, help="also write every result, with installed versions, as JSON"
+    )
+    ap.add_argument(
+        "--offline", action="store_true", help="fail instead of downloading missing corpus files"
+    )
     args = ap.parse_args(argv)
 
     latencies = [int(x) for x in args.latency.split(",") if x.strip()]
@@ -207,19 +241,28 @@ def main(argv: list[str] | None = None) -> int:
         s = corpus.load_set(name)
         server = corpus.replay_server(s, offline=args.offline)
         try:
-            corpus.log(f"{name}: {len(s.files)} files of {len(s.projects)} projects on {server.simple_url}")
+            corpus.log(
+                f"{name}: {len(s.files)} files of {len(s.projects)} projects on {server.simple_url}"
+            )
             for latency in latencies:
                 for tool in tools:
-                    runs = [measure(dist, server, s, latency, tool, args.timeout) for _ in range(max(args.repeat, 1))]
+                    runs = [
+                        measure(dist, server, s, latency, tool, args.timeout)
+                        for _ in range(max(args.repeat, 1))
+                    ]
                     r = median_run(runs)
-                    corpus.log(f"{name} {latency}ms {tool}: {metrics.fmt(r.wall_s, '.2f')} s, {r.requests} requests, "
-                               f"{r.round_trips} round trips: {r.outcome}")
+                    corpus.log(
+                        f"{name} {latency}ms {tool}: {metrics.fmt(r.wall_s, '.2f')} s, {r.requests} requests, "
+                        f"{r.round_trips} round trips: {r.outcome}"
+                    )
                     results.append(r)
         finally:
             server.stop()
 
-    print(f"\nPyodide {args.pyodide} on Node, replay index on loopback; wall = install call only, "
-          f"measured in Pyodide; total run {time.monotonic() - t_start:.0f} s\n")
+    print(
+        f"\nPyodide {args.pyodide} on Node, replay index on loopback; wall = install call only, "
+        f"measured in Pyodide; total run {time.monotonic() - t_start:.0f} s\n"
+    )
     print_table(results)
     print_ratios(results)
     if args.json:

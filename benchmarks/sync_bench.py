@@ -47,15 +47,15 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_runtime  # noqa: E402
-import corpus  # noqa: E402
-import metrics  # noqa: E402
-from packaging.markers import Marker  # noqa: E402
-from packaging.requirements import Requirement  # noqa: E402
-from packaging.utils import canonicalize_name, parse_wheel_filename  # noqa: E402
+import bench_runtime
+import corpus
+import metrics
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from micropip2.target import Target  # noqa: E402
-from tests.support.pyodide_runtime import PyodideRuntime, RuntimeSpec, make_static_server  # noqa: E402
+from micropip2.target import Target
+from tests.support.pyodide_runtime import PyodideRuntime, RuntimeSpec, make_static_server
 
 SET = "lock15"
 TOOLS = ("micropip2", "loadPackage", "micropip", "micropip-urls")
@@ -71,7 +71,9 @@ def _wheel_facts(path: Path) -> tuple[str, list[str], list[str]]:
     """(Name from METADATA, Requires-Dist lines, top-level import names)."""
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
-        meta_name = next(n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
+        meta_name = next(
+            n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+        )
         msg = email.parser.BytesHeaderParser().parsebytes(zf.read(meta_name))
     tops = set()
     for n in names:
@@ -103,7 +105,9 @@ def build_lock(s: corpus.RecordedSet, pyodide: str, file_url) -> dict:
     Requires-Dist evaluated for that target (no extras), limited to the lock's own projects;
     ``tool.micropip2.size`` is each file's size, as `micropip2 lock` and `freeze()` write it.
     """
-    dist_lock = json.loads((bench_runtime.DIST_ROOT / pyodide / "pyodide-lock.json").read_text(encoding="utf-8"))
+    dist_lock = json.loads(
+        (bench_runtime.DIST_ROOT / pyodide / "pyodide-lock.json").read_text(encoding="utf-8")
+    )
     target = Target.from_lock_info(dist_lock["info"])
     pins = dict(p.split("==") for p in s.resolution[pyodide])
     pins = {canonicalize_name(n): v for n, v in pins.items()}
@@ -136,7 +140,9 @@ def build_lock(s: corpus.RecordedSet, pyodide: str, file_url) -> dict:
             "imports": imports,
             "depends": depends,
             "unvendored_tests": False,
-            "tool": {"micropip2": {"size": f.path.stat().st_size}},  # what micropip2 lock/freeze write
+            "tool": {
+                "micropip2": {"size": f.path.stat().st_size}
+            },  # what micropip2 lock/freeze write
         }
     return {"info": dict(dist_lock["info"]), "packages": packages}
 
@@ -156,7 +162,9 @@ def boot_lockfile(dist: bench_runtime.BenchDist, lock: dict) -> str:
     rel = f"{LOCK_SUBDIR}/{hashlib.sha256(text.encode()).hexdigest()[:16]}/pyodide-lock.json"
     (root / rel).parent.mkdir(parents=True, exist_ok=True)
     (root / rel).write_text(text, encoding="utf-8")
-    bench_runtime._prune(root / LOCK_SUBDIR, keep=(root / rel).parent, max_age_s=3600)  # older runs' ports
+    bench_runtime._prune(
+        root / LOCK_SUBDIR, keep=(root / rel).parent, max_age_s=3600
+    )  # older runs' ports
     return rel
 
 
@@ -188,7 +196,9 @@ async def prepare(tool: str) -> dict:
     return {"available": available, "reason": reason, "prep": time.perf_counter() - t0}
 
 
-async def run_tool(tool: str, lock_text: str, index_url: str, imports: list[str], origin: str) -> dict:
+async def run_tool(
+    tool: str, lock_text: str, index_url: str, imports: list[str], origin: str
+) -> dict:
     """(Runs in Pyodide.) Time one call; check what it installed; the page's resource timings."""
     import importlib
     import importlib.metadata
@@ -222,16 +232,21 @@ async def run_tool(tool: str, lock_text: str, index_url: str, imports: list[str]
             failed = []
             await pyodide_js.loadPackage(
                 to_js([e["name"] for e in entries]),
-                to_js({"errorCallback": failed.append, "messageCallback": lambda m: None},
-                      dict_converter=js.Object.fromEntries),
+                to_js(
+                    {"errorCallback": failed.append, "messageCallback": lambda m: None},
+                    dict_converter=js.Object.fromEntries,
+                ),
             )
             if failed:
                 raise RuntimeError("loadPackage reported: " + "; ".join(map(str, failed)))
         elif tool == "micropip":
             import micropip
 
-            await micropip.install([f"{e['name']}=={e['version']}" for e in entries], index_urls=[index_url],
-                                   deps=False)
+            await micropip.install(
+                [f"{e['name']}=={e['version']}" for e in entries],
+                index_urls=[index_url],
+                deps=False,
+            )
         elif tool == "micropip-urls":
             import micropip
 
@@ -245,7 +260,9 @@ async def run_tool(tool: str, lock_text: str, index_url: str, imports: list[str]
     if timing:
         for r in perf.getEntriesByType("resource"):
             if str(r.name).startswith(origin):
-                resources.append([float(r.startTime), float(r.responseEnd) or float(r.startTime + r.duration)])
+                resources.append(
+                    [float(r.startTime), float(r.responseEnd) or float(r.startTime + r.duration)]
+                )
     importlib.invalidate_caches()
     wrong = []
     for e in entries:
@@ -262,8 +279,14 @@ async def run_tool(tool: str, lock_text: str, index_url: str, imports: list[str]
                 importlib.import_module(name)
             except Exception as e:
                 import_errors.append(f"import {name}: {type(e).__name__}: {e}")
-    return {"wall": wall, "error": error, "wrong": wrong, "import_errors": import_errors,
-            "resources": resources, "detail": detail}
+    return {
+        "wall": wall,
+        "error": error,
+        "wrong": wrong,
+        "import_errors": import_errors,
+        "resources": resources,
+        "detail": detail,
+    }
 
 
 async def profile_sync(lock_text: str, use_cprofile: bool) -> dict:
@@ -289,6 +312,7 @@ async def profile_sync(lock_text: str, use_cprofile: bool) -> dict:
     def timed(mod, attr, name):
         fn = getattr(mod, attr)
         if hasattr(fn, "__code__") and fn.__code__.co_flags & 0x80:  # a coroutine function
+
             @functools.wraps(fn)
             async def wrapper(*a, **k):
                 t0 = time.perf_counter()
@@ -297,6 +321,7 @@ async def profile_sync(lock_text: str, use_cprofile: bool) -> dict:
                 finally:
                     note(name, t0, time.perf_counter())
         else:
+
             @functools.wraps(fn)
             def wrapper(*a, **k):
                 t0 = time.perf_counter()
@@ -304,6 +329,7 @@ async def profile_sync(lock_text: str, use_cprofile: bool) -> dict:
                     return fn(*a, **k)
                 finally:
                     note(name, t0, time.perf_counter())
+
         setattr(mod, attr, wrapper)
 
     m = micropip2._manager
@@ -314,7 +340,9 @@ async def profile_sync(lock_text: str, use_cprofile: bool) -> dict:
         timed(manager_mod, "load_lock", "load_lock (parse the lock)")
         timed(manager_mod, "installed_distributions", "installed_distributions()")
         timed(sync_mod, "select", "select (check lock against target)")
-        timed(sync_mod, "_install_one", "download + sha256 + validate + write, per file (concurrent)")
+        timed(
+            sync_mod, "_install_one", "download + sha256 + validate + write, per file (concurrent)"
+        )
         timed(sync_mod, "check_sha256", "  check_sha256, per file (starts as each file arrives)")
         timed(sync_mod, "read_wheel", "read_wheel (validate), per wheel")
         timed(transaction.Transaction, "finish", "Transaction.finish (dynlibs, loadedPackages)")
@@ -326,7 +354,10 @@ async def profile_sync(lock_text: str, use_cprofile: bool) -> dict:
         t0 = time.perf_counter()
         report = await micropip2.sync(lock_text)
         wall = time.perf_counter() - t0
-        rows = [[name, round(v[0], 4), v[1], round(v[2] - t0, 4), round(v[3] - t0, 4)] for name, v in phases.items()]
+        rows = [
+            [name, round(v[0], 4), v[1], round(v[2] - t0, 4), round(v[3] - t0, 4)]
+            for name, v in phases.items()
+        ]
         return {"props": props, "wall": wall, "phases": rows, "report": str(report)}
     import cProfile
     import pstats
@@ -375,7 +406,9 @@ class Result:
         if self.error:
             return f"FAILED: {self.error}"
         if self.wrong:
-            return f"wrong: {self.wrong[0]}" + (f" (+{len(self.wrong) - 1})" if len(self.wrong) > 1 else "")
+            return f"wrong: {self.wrong[0]}" + (
+                f" (+{len(self.wrong) - 1})" if len(self.wrong) > 1 else ""
+            )
         if self.import_errors:
             return f"import failed: {self.import_errors[0]}"
         return "ok"
@@ -399,7 +432,9 @@ def widen_listen_backlog(size: int = 128) -> None:
     """
     from tests.support import index_server
 
-    index_server._HTTPServer.request_queue_size = max(size, index_server._HTTPServer.request_queue_size)
+    index_server._HTTPServer.request_queue_size = max(
+        size, index_server._HTTPServer.request_queue_size
+    )
 
 
 class Bench:
@@ -425,8 +460,13 @@ class Bench:
         if kind == "chrome":
             if self.static is None:
                 self.static = make_static_server()
-            rt = PyodideRuntime(spec, base_url=self.static.url(f"/dist/{spec.version}/"), server=self.static,
-                                lockfile=lockfile, echo_output=False)
+            rt = PyodideRuntime(
+                spec,
+                base_url=self.static.url(f"/dist/{spec.version}/"),
+                server=self.static,
+                lockfile=lockfile,
+                echo_output=False,
+            )
         else:
             rt = PyodideRuntime(spec, lockfile=lockfile, echo_output=False)
         try:
@@ -455,8 +495,15 @@ class Bench:
             self.server.clear_requests()
             index_url = self.server.simple_url.rstrip("/")
             try:
-                out = rt.call(run_tool, tool, self.lock_text, index_url, self.set.imports, self.server.url,
-                              timeout=self.args.timeout)
+                out = rt.call(
+                    run_tool,
+                    tool,
+                    self.lock_text,
+                    index_url,
+                    self.set.imports,
+                    self.server.url,
+                    timeout=self.args.timeout,
+                )
             except Exception as e:
                 res.error = first_line(f"{type(e).__name__}: {e}")
                 return res
@@ -474,7 +521,11 @@ class Bench:
             res.preflights = sum(1 for r in log if r.method == "OPTIONS")
             if out["resources"]:
                 res.client_rounds = metrics.round_trips(
-                    [SimpleNamespace(method="GET", time=a, end=b, bytes_sent=0) for a, b in out["resources"]])
+                    [
+                        SimpleNamespace(method="GET", time=a, end=b, bytes_sent=0)
+                        for a, b in out["resources"]
+                    ]
+                )
             return res
         finally:
             self.server.latency = 0
@@ -493,14 +544,18 @@ def median_run(runs: list[Result]) -> Result:
 
 
 def print_table(results: list[Result]) -> None:
-    header = (f"{'runtime':15} {'latency':>7} {'tool':13} {'wall s':>7} {'prep s':>6} {'requests':>8} "
-              f"{'rtrips':>6} {'client':>6} {'OPTIONS':>7} {'MB':>5}  outcome")
+    header = (
+        f"{'runtime':15} {'latency':>7} {'tool':13} {'wall s':>7} {'prep s':>6} {'requests':>8} "
+        f"{'rtrips':>6} {'client':>6} {'OPTIONS':>7} {'MB':>5}  outcome"
+    )
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r.runtime:15} {r.latency_ms:>5}ms {r.tool:13} {metrics.fmt(r.wall_s, '7.3f')} {metrics.fmt(r.prep_s, '6.2f')} "
-              f"{metrics.fmt(r.requests, '8d')} {metrics.fmt(r.round_trips, '6d')} {metrics.fmt(r.client_rounds, '6d')} "
-              f"{metrics.fmt(r.preflights, '7d')} {metrics.fmt(None if r.bytes is None else r.bytes / 1e6, '5.1f')}  {r.outcome}")
+        print(
+            f"{r.runtime:15} {r.latency_ms:>5}ms {r.tool:13} {metrics.fmt(r.wall_s, '7.3f')} {metrics.fmt(r.prep_s, '6.2f')} "
+            f"{metrics.fmt(r.requests, '8d')} {metrics.fmt(r.round_trips, '6d')} {metrics.fmt(r.client_rounds, '6d')} "
+            f"{metrics.fmt(r.preflights, '7d')} {metrics.fmt(None if r.bytes is None else r.bytes / 1e6, '5.1f')}  {r.outcome}"
+        )
 
 
 def print_ratios(results: list[Result]) -> None:
@@ -516,26 +571,37 @@ def print_ratios(results: list[Result]) -> None:
             if not (new.available and new.wall_s and old.wall_s):
                 rows.append(f"{rt:15} {lat:>5}ms  micropip2/{other:13} n/a")
                 continue
-            note = "" if (new.ok and old.ok) else f"  ({other} {'ok' if old.ok else 'failed'}, micropip2 {'ok' if new.ok else 'failed'})"
-            rows.append(f"{rt:15} {lat:>5}ms  micropip2/{other:13} wall x{new.wall_s / old.wall_s:.2f}"
-                        f"  requests x{new.requests / max(old.requests, 1):.2f}"
-                        f"  round trips x{new.round_trips / max(old.round_trips, 1):.2f}{note}")
+            note = (
+                ""
+                if (new.ok and old.ok)
+                else f"  ({other} {'ok' if old.ok else 'failed'}, micropip2 {'ok' if new.ok else 'failed'})"
+            )
+            rows.append(
+                f"{rt:15} {lat:>5}ms  micropip2/{other:13} wall x{new.wall_s / old.wall_s:.2f}"
+                f"  requests x{new.requests / max(old.requests, 1):.2f}"
+                f"  round trips x{new.round_trips / max(old.round_trips, 1):.2f}{note}"
+            )
     if rows:
         print("\nratios")
         print("\n".join(rows))
 
 
-IMPORT_STEPS = ["packaging.version", "packaging.requirements", "packaging.tags", "packaging.metadata", "resolvelib",
-                "micropip2"]
+IMPORT_STEPS = [
+    "packaging.version",
+    "packaging.requirements",
+    "packaging.tags",
+    "packaging.metadata",
+    "resolvelib",
+    "micropip2",
+]
 
 
 def import_costs(modules: list[str]) -> list:
     """(Runs in Pyodide.) Import ``modules`` one after another: [module, seconds it added]."""
-    import importlib
-    import time
-
     import builtins
+    import importlib
     import sys
+    import time
 
     # -X importtime cannot be switched on in a running interpreter: time `import` statements
     # through builtins.__import__ instead (self time = minus the imports made inside it)
@@ -576,8 +642,10 @@ def run_profile(bench: Bench, kind: str, latency_ms: int) -> int:
         costs = rt.call(import_costs, IMPORT_STEPS)
     finally:
         rt.close()
-    print(f"\n{kind}-{bench.args.pyodide}: importing micropip2 in a fresh runtime, step by step "
-          f"(each line: what it added; total {sum(c for _m, c in costs['steps']):.3f} s)")
+    print(
+        f"\n{kind}-{bench.args.pyodide}: importing micropip2 in a fresh runtime, step by step "
+        f"(each line: what it added; total {sum(c for _m, c in costs['steps']):.3f} s)"
+    )
     for name, cost in costs["steps"]:
         print(f"  {name:30} {cost:6.3f} s")
     print("modules with the largest own import time (absolute `import` statements only):")
@@ -593,9 +661,11 @@ def run_profile(bench: Bench, kind: str, latency_ms: int) -> int:
         finally:
             bench.server.latency = 0
             rt.close()
-        print(f"\n{kind}-{bench.args.pyodide}, {latency_ms} ms: import micropip2 {t['prep']:.3f} s, first use of "
-              f"the manager's runtime/target/environment/distribution {out['props']:.3f} s, "
-              f"sync {out['wall']:.3f} s{' under cProfile' if use_cprofile else ''}")
+        print(
+            f"\n{kind}-{bench.args.pyodide}, {latency_ms} ms: import micropip2 {t['prep']:.3f} s, first use of "
+            f"the manager's runtime/target/environment/distribution {out['props']:.3f} s, "
+            f"sync {out['wall']:.3f} s{' under cProfile' if use_cprofile else ''}"
+        )
         if use_cprofile:
             print(out["stats"])
         else:
@@ -607,18 +677,33 @@ def run_profile(bench: Bench, kind: str, latency_ms: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--latency", default="0,50,150", help="server latencies in ms (default 0,50,150)")
+    ap.add_argument(
+        "--latency", default="0,50,150", help="server latencies in ms (default 0,50,150)"
+    )
     ap.add_argument("--runtimes", default=",".join(RUNTIMES), help="chrome,node (default both)")
     ap.add_argument("--tools", default=",".join(TOOLS), help=f"default {','.join(TOOLS)}")
-    ap.add_argument("--pyodide", default="314.0.7", help="Pyodide version (default 314.0.7; 0.29.5 on Node)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per cell; wall = median (default 3)")
+    ap.add_argument(
+        "--pyodide", default="314.0.7", help="Pyodide version (default 314.0.7; 0.29.5 on Node)"
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="runs per cell; wall = median (default 3)"
+    )
     ap.add_argument("--timeout", type=float, default=300, help="seconds allowed for one call")
     ap.add_argument("--json", type=Path, help="also write every result as JSON")
-    ap.add_argument("--offline", action="store_true", help="fail instead of downloading missing corpus files")
-    ap.add_argument("--profile", action="store_true",
-                    help="instead of the table: micropip2.sync's phases, then a cProfile (first runtime and latency)")
-    ap.add_argument("--write-lock", type=Path, metavar="PATH",
-                    help="write the lock (with the replay server's URLs of this run) to PATH and exit")
+    ap.add_argument(
+        "--offline", action="store_true", help="fail instead of downloading missing corpus files"
+    )
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of the table: micropip2.sync's phases, then a cProfile (first runtime and latency)",
+    )
+    ap.add_argument(
+        "--write-lock",
+        type=Path,
+        metavar="PATH",
+        help="write the lock (with the replay server's URLs of this run) to PATH and exit",
+    )
     args = ap.parse_args(argv)
     latencies = [int(x) for x in args.latency.split(",") if x.strip()]
     kinds = [x.strip() for x in args.runtimes.split(",") if x.strip()]
@@ -638,9 +723,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             return run_profile(bench, kinds[0], latencies[0])
         pk = bench.lock["packages"]
-        corpus.log(f"lock: {len(pk)} packages "
-                   f"({sum(1 for p in pk.values() if 'pyemscripten' in p['file_name'])} Emscripten wheels) "
-                   f"on {bench.server.url}; loadPackage boots with {bench.boot_lock}")
+        corpus.log(
+            f"lock: {len(pk)} packages "
+            f"({sum(1 for p in pk.values() if 'pyemscripten' in p['file_name'])} Emscripten wheels) "
+            f"on {bench.server.url}; loadPackage boots with {bench.boot_lock}"
+        )
         results = []
         for kind in kinds:
             for latency in latencies:
@@ -654,20 +741,27 @@ def main(argv: list[str] | None = None) -> int:
                         runs[tool].append(bench.measure(kind, latency, tool))
                 for tool in tools:
                     r = median_run(runs[tool])
-                    corpus.log(f"{kind} {latency}ms {tool}: {metrics.fmt(r.wall_s, '.3f')} s {r.wall_all}, "
-                               f"{r.requests} requests, {r.round_trips} round trips, "
-                               f"client {r.client_rounds}: {r.outcome}")
+                    corpus.log(
+                        f"{kind} {latency}ms {tool}: {metrics.fmt(r.wall_s, '.3f')} s {r.wall_all}, "
+                        f"{r.requests} requests, {r.round_trips} round trips, "
+                        f"client {r.client_rounds}: {r.outcome}"
+                    )
                     results.append(r)
     finally:
         bench.close()
-    print(f"\nlock: {len(bench.lock['packages'])} packages of the '{SET}' set for Pyodide {args.pyodide}; "
-          f"wall = median of {args.repeat}, the call only, measured in the page; total run "
-          f"{time.monotonic() - t_start:.0f} s\n")
+    print(
+        f"\nlock: {len(bench.lock['packages'])} packages of the '{SET}' set for Pyodide {args.pyodide}; "
+        f"wall = median of {args.repeat}, the call only, measured in the page; total run "
+        f"{time.monotonic() - t_start:.0f} s\n"
+    )
     print_table(results)
     print_ratios(results)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"lock": bench.lock, "results": [asdict(r) for r in results]}, indent=1) + "\n")
+        args.json.write_text(
+            json.dumps({"lock": bench.lock, "results": [asdict(r) for r in results]}, indent=1)
+            + "\n"
+        )
         print(f"\nresults: {args.json}")
     return 0
 

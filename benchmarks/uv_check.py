@@ -35,8 +35,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import corpus  # noqa: E402
-from packaging.utils import canonicalize_name  # noqa: E402
+import corpus
+from packaging.utils import canonicalize_name
 
 PYTHON_FOR = {"0.29.5": "3.13", "314.0.7": "3.14"}
 
@@ -68,11 +68,17 @@ async def micropip2_resolution(requirements: list[str], index_url: str) -> dict:
         before = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
         await micropip2.install(requirements, index_urls=[index_url])
         after = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
-        return {"install": [f"{n}=={v}" for n, v in after.items() if before.get(n) != v], "satisfied": [],
-                "how": "install (no dry_run)"}
+        return {
+            "install": [f"{n}=={v}" for n, v in after.items() if before.get(n) != v],
+            "satisfied": [],
+            "how": "install (no dry_run)",
+        }
     plan = report.plan
-    return {"install": [f"{i.name}=={i.version}" for i in plan.items], "satisfied": list(plan.satisfied),
-            "how": "dry_run"}
+    return {
+        "install": [f"{i.name}=={i.version}" for i in plan.items],
+        "satisfied": list(plan.satisfied),
+        "how": "dry_run",
+    }
 
 
 def pins_from_micropip2(s: corpus.RecordedSet, index_url: str, pyodide: str) -> dict[str, str]:
@@ -86,14 +92,18 @@ def pins_from_micropip2(s: corpus.RecordedSet, index_url: str, pyodide: str) -> 
         out = rt.call(micropip2_resolution, s.requirements, index_url, timeout=300)
     finally:
         rt.close()
-    print(f"micropip2 on Pyodide {pyodide} ({out['how']}): installs {len(out['install'])}, "
-          f"keeps {len(out['satisfied'])} already installed")
+    print(
+        f"micropip2 on Pyodide {pyodide} ({out['how']}): installs {len(out['install'])}, "
+        f"keeps {len(out['satisfied'])} already installed"
+    )
     for pin in out["satisfied"]:
         print(f"  already installed: {pin}")
     return parse_pins(" ".join(out["install"] + out["satisfied"]))
 
 
-def show_table(micropip2: dict[str, str], constrained: dict[str, str], free: dict[str, str]) -> None:
+def show_table(
+    micropip2: dict[str, str], constrained: dict[str, str], free: dict[str, str]
+) -> None:
     names = sorted(set(micropip2) | set(constrained) | set(free))
     width = max([len(n) for n in names] + [7])
     print(f"\n{'package':{width}}  {'micropip2':>14}  {'uv -c pins':>14}  {'uv alone':>14}")
@@ -107,10 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", required=True, choices=corpus.set_names())
     src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--pins", help='micropip2\'s resolution: "name==version ..." (spaces or commas)')
+    src.add_argument(
+        "--pins", help='micropip2\'s resolution: "name==version ..." (spaces or commas)'
+    )
     src.add_argument("--pins-file", type=Path, help="a file with one name==version a line")
-    src.add_argument("--from-micropip2", action="store_true", help="run micropip2 (dry run) to get the pins")
-    ap.add_argument("--pyodide", default="0.29.5", choices=sorted(PYTHON_FOR), help="target (default 0.29.5)")
+    src.add_argument(
+        "--from-micropip2", action="store_true", help="run micropip2 (dry run) to get the pins"
+    )
+    ap.add_argument(
+        "--pyodide", default="0.29.5", choices=sorted(PYTHON_FOR), help="target (default 0.29.5)"
+    )
     args = ap.parse_args(argv)
 
     s = corpus.load_set(args.set)
@@ -123,13 +139,18 @@ def main(argv: list[str] | None = None) -> int:
             pins = parse_pins(args.pins_file.read_text())
         else:
             pins = parse_pins(args.pins)
-        print(f"set {s.name}: {' '.join(s.requirements)}; {len(pins)} pins; uv {corpus.load_spec()['tools']['uv']}, "
-              f"wasm32-pyodide2025, Python {python}, index {index}")
+        print(
+            f"set {s.name}: {' '.join(s.requirements)}; {len(pins)} pins; uv {corpus.load_spec()['tools']['uv']}, "
+            f"wasm32-pyodide2025, Python {python}, index {index}"
+        )
 
         constraints = [f"{n}=={v}" for n, v in sorted(pins.items())]
-        code_c, out_c, err_c = corpus.uv_compile(s.requirements, python_version=python, index_url=index,
-                                                 constraints=constraints)
-        code_f, out_f, err_f = corpus.uv_compile(s.requirements, python_version=python, index_url=index)
+        code_c, out_c, err_c = corpus.uv_compile(
+            s.requirements, python_version=python, index_url=index, constraints=constraints
+        )
+        code_f, out_f, err_f = corpus.uv_compile(
+            s.requirements, python_version=python, index_url=index
+        )
 
     constrained = parse_pins(" ".join(out_c)) if code_c == 0 else {}
     free = parse_pins(" ".join(out_f)) if code_f == 0 else {}
@@ -140,19 +161,25 @@ def main(argv: list[str] | None = None) -> int:
     if code_c != 0:
         print(f"\nuv REJECTS micropip2's pins:\n{err_c.strip()}")
         return 1
-    mismatched = {n: (v, constrained[n]) for n, v in pins.items() if n in constrained and constrained[n] != v}
+    mismatched = {
+        n: (v, constrained[n]) for n, v in pins.items() if n in constrained and constrained[n] != v
+    }
     unused = sorted(n for n in pins if n not in constrained)
     extra = sorted(n for n in constrained if n not in pins)
     if mismatched:  # cannot happen with == constraints unless uv misbehaves; say so if it does
         print(f"\nuv resolved, but chose other versions than the pins: {mismatched}")
         return 1
-    print("\nuv ACCEPTS micropip2's resolution: every pinned package uv needs has the pinned version.")
+    print(
+        "\nuv ACCEPTS micropip2's resolution: every pinned package uv needs has the pinned version."
+    )
     if unused:
         print(f"  pinned but not needed by uv: {', '.join(unused)}")
     if extra:
         print(f"  needed by uv but not pinned by micropip2: {', '.join(extra)}")
     if free and {n: v for n, v in free.items()} != {n: v for n, v in constrained.items()}:
-        print("  uv alone picks differently (see the table): both resolutions satisfy the requirements.")
+        print(
+            "  uv alone picks differently (see the table): both resolutions satisfy the requirements."
+        )
     return 0
 
 

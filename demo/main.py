@@ -18,7 +18,9 @@ async def main() -> None:
     print(f"Installing {', '.join(REQUIREMENTS)} for {target.describe()}")
     started = time.perf_counter()
     report = await micropip2.install(REQUIREMENTS, verbose=True)
-    print(f"installed {len(report.installed)} distributions in {time.perf_counter() - started:.2f} s")
+    print(
+        f"installed {len(report.installed)} distributions in {time.perf_counter() - started:.2f} s"
+    )
     for warning in report.warnings:
         print("warning:", warning)
 
@@ -32,8 +34,13 @@ async def main() -> None:
         version: str
         source: str
 
-    packages = [Package(name=p.name, version=p.version, source=p.source.split("/")[-1]) for p in micropip2.list().values()]
-    table = Table(title=f"micropip2.list(), validated by pydantic {pydantic.VERSION} (uuid7 from Rust: {uuid_utils.uuid7()})")
+    packages = [
+        Package(name=p.name, version=p.version, source=p.source.split("/")[-1])
+        for p in micropip2.list().values()
+    ]
+    table = Table(
+        title=f"micropip2.list(), validated by pydantic {pydantic.VERSION} (uuid7 from Rust: {uuid_utils.uuid7()})"
+    )
     for column in ("Name", "Version", "Source"):
         table.add_column(column)
     for package in packages:

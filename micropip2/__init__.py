@@ -13,8 +13,15 @@ from .manager import InstallReport, PackageManager
 
 __version__ = "0.1.0.dev0"
 __all__ = [
-    "InstallReport", "Micropip2Error", "PackageList", "PackageManager",
-    "freeze", "install", "list", "sync", "uninstall",
+    "InstallReport",
+    "Micropip2Error",
+    "PackageList",
+    "PackageManager",
+    "freeze",
+    "install",
+    "list",
+    "sync",
+    "uninstall",
 ]
 
 _manager = PackageManager()

@@ -47,47 +47,89 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     lock = commands.add_parser(
-        "lock", help="resolve requirements for a Pyodide release and write a lock (or --check one)",
+        "lock",
+        help="resolve requirements for a Pyodide release and write a lock (or --check one)",
         description="Resolve requirements for a Pyodide release, as micropip2 would inside it, and write the lock.",
     )
-    lock.add_argument("requirements", nargs="*", metavar="REQUIREMENT", help='PEP 508 requirements ("rich>=14")')
-    lock.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE",
-                      help="read requirements from a pip-style requirements file (repeatable)")
-    lock.add_argument("-c", "--constraint", action="append", default=[], metavar="FILE",
-                      help="constrain versions with a constraints file (repeatable)")
+    lock.add_argument(
+        "requirements", nargs="*", metavar="REQUIREMENT", help='PEP 508 requirements ("rich>=14")'
+    )
+    lock.add_argument(
+        "-r",
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="read requirements from a pip-style requirements file (repeatable)",
+    )
+    lock.add_argument(
+        "-c",
+        "--constraint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="constrain versions with a constraints file (repeatable)",
+    )
     _add_target_options(lock)
-    lock.add_argument("--dist-url", metavar="URL",
-                      help="where the Pyodide distribution's files are (default: the jsDelivr full/ folder of "
-                           "--pyodide; with a --pyodide-lock URL, that URL's folder)")
-    lock.add_argument("--index-url", action="append", default=[], metavar="URL",
-                      help="a package index (PEP 503/691; repeatable, in order; 'PYPI' is pypi.org). Default: PYPI")
-    lock.add_argument("--index-strategy", choices=STRATEGIES,
-                      help="first-index (default): a project's files come from the first index that has it; "
-                           "all-indexes: merged from every index")
+    lock.add_argument(
+        "--dist-url",
+        metavar="URL",
+        help="where the Pyodide distribution's files are (default: the jsDelivr full/ folder of "
+        "--pyodide; with a --pyodide-lock URL, that URL's folder)",
+    )
+    lock.add_argument(
+        "--index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a package index (PEP 503/691; repeatable, in order; 'PYPI' is pypi.org). Default: PYPI",
+    )
+    lock.add_argument(
+        "--index-strategy",
+        choices=STRATEGIES,
+        help="first-index (default): a project's files come from the first index that has it; "
+        "all-indexes: merged from every index",
+    )
     lock.add_argument("--pre", action="store_true", help="allow pre-releases")
-    lock.add_argument("--format", choices=FORMATS,
-                      help="pyodide-lock (pyodide-lock.json, default) or pylock (PEP 751 pylock.toml)")
-    lock.add_argument("-o", "--output", metavar="FILE", help="where to write the lock (default: stdout)")
-    lock.add_argument("--check", metavar="LOCKFILE",
-                      help="instead of locking: check that LOCKFILE still installs for the target")
+    lock.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="pyodide-lock (pyodide-lock.json, default) or pylock (PEP 751 pylock.toml)",
+    )
+    lock.add_argument(
+        "-o", "--output", metavar="FILE", help="where to write the lock (default: stdout)"
+    )
+    lock.add_argument(
+        "--check",
+        metavar="LOCKFILE",
+        help="instead of locking: check that LOCKFILE still installs for the target",
+    )
     lock.add_argument("-v", "--verbose", action="store_true", help="print the resolution to stderr")
 
     download = commands.add_parser(
-        "download", help="download a lock's files into a folder, with a pyodide-lock.json naming them relatively",
+        "download",
+        help="download a lock's files into a folder, with a pyodide-lock.json naming them relatively",
         description="Download every file of a lock (sha256-checked) into DIR and write DIR/pyodide-lock.json "
-                    "with relative file names: the folder Pyodide on Node boots from.",
+        "with relative file names: the folder Pyodide on Node boots from.",
     )
-    download.add_argument("lockfile", metavar="LOCKFILE", help="a pyodide-lock.json or pylock.toml (path or URL)")
+    download.add_argument(
+        "lockfile", metavar="LOCKFILE", help="a pyodide-lock.json or pylock.toml (path or URL)"
+    )
     download.add_argument("-d", "--dest", required=True, metavar="DIR", help="the folder to fill")
     _add_target_options(download)
     return parser
 
 
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pyodide", metavar="VERSION", help='the Pyodide release to lock for ("314.0.7", "0.29.5")')
-    parser.add_argument("--pyodide-lock", metavar="PATH_OR_URL",
-                        help="that release's pyodide-lock.json (default: downloaded from the jsDelivr CDN, "
-                             "else from the npm package pyodide@VERSION)")
+    parser.add_argument(
+        "--pyodide", metavar="VERSION", help='the Pyodide release to lock for ("314.0.7", "0.29.5")'
+    )
+    parser.add_argument(
+        "--pyodide-lock",
+        metavar="PATH_OR_URL",
+        help="that release's pyodide-lock.json (default: downloaded from the jsDelivr CDN, "
+        "else from the npm package pyodide@VERSION)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,11 +184,20 @@ async def _lock(args: argparse.Namespace) -> int:
     plan = await with_hashes(plan, runtime)
     if args.verbose:
         print(str(plan), file=sys.stderr)
-    lock = lock_from_plan(plan, target, release.document["info"], distribution_lock=release.document,
-                          dist_url=dist_url, format=args.format or "pyodide-lock")
+    lock = lock_from_plan(
+        plan,
+        target,
+        release.document["info"],
+        distribution_lock=release.document,
+        dist_url=dist_url,
+        format=args.format or "pyodide-lock",
+    )
     _write(render_lock(lock, args.format or "pyodide-lock", target), args.output or "-")
     if args.output not in (None, "-"):
-        print(f"locked {len(lock.packages)} packages for {target.describe()} into {args.output}", file=sys.stderr)
+        print(
+            f"locked {len(lock.packages)} packages for {target.describe()} into {args.output}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -158,8 +209,13 @@ def _target_of_release(release: ReleaseLock, version: str | None) -> Target:
     try:
         expected = Target.for_pyodide(version)
     except UnknownTargetError:
-        return replace(target, pyodide_version=version)  # a release newer than micropip2: trust its lockfile
-    if (expected.platform_version, expected.python_minor) != (target.platform_version, target.python_minor):
+        return replace(
+            target, pyodide_version=version
+        )  # a release newer than micropip2: trust its lockfile
+    if (expected.platform_version, expected.python_minor) != (
+        target.platform_version,
+        target.python_minor,
+    ):
         raise UsageError(
             f"{release.source} is for CPython {target.python_version} ({target.platform_tag}), but Pyodide {version} "
             f"is CPython {expected.python_version} ({expected.platform_tag}); "
@@ -175,7 +231,9 @@ def _dist_url(args: argparse.Namespace, release: ReleaseLock) -> str:
         return release.location
     if args.pyodide:
         return default_dist_url(args.pyodide)
-    raise UsageError("say where the distribution's files are: --dist-url URL (or --pyodide VERSION for its CDN)")
+    raise UsageError(
+        "say where the distribution's files are: --dist-url URL (or --pyodide VERSION for its CDN)"
+    )
 
 
 def _write(text: str, output: str) -> None:
@@ -195,21 +253,34 @@ def _write(text: str, output: str) -> None:
 async def _check(args: argparse.Namespace) -> int:
     if args.requirements or args.requirement:
         raise UsageError("--check takes a lock, not requirements")
-    for_locking = {"-c": args.constraint, "--dist-url": args.dist_url, "--index-url": args.index_url,
-                   "--index-strategy": args.index_strategy, "--pre": args.pre, "--format": args.format,
-                   "-o": args.output}
+    for_locking = {
+        "-c": args.constraint,
+        "--dist-url": args.dist_url,
+        "--index-url": args.index_url,
+        "--index-strategy": args.index_strategy,
+        "--pre": args.pre,
+        "--format": args.format,
+        "-o": args.output,
+    }
     given = [flag for flag, value in for_locking.items() if value]
     if given:
-        raise UsageError(f"--check reads a lock and writes nothing; {', '.join(given)} only apply when locking")
+        raise UsageError(
+            f"--check reads a lock and writes nothing; {', '.join(given)} only apply when locking"
+        )
     lock = await _read_lock(args.check)
     target = _target_for(lock, args.pyodide, args.pyodide_lock)
     problems = await check_lock(lock, target, HostRuntime())
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{args.check} does not install on {target.describe()}: {len(problems)} problem(s)", file=sys.stderr)
+        print(
+            f"{args.check} does not install on {target.describe()}: {len(problems)} problem(s)",
+            file=sys.stderr,
+        )
         return 1
-    print(f"{args.check} installs on {target.describe()}: {len(lock.packages)} packages, every file checked")
+    print(
+        f"{args.check} installs on {target.describe()}: {len(lock.packages)} packages, every file checked"
+    )
     return 0
 
 
@@ -231,7 +302,9 @@ async def _read_lock(ref: str) -> Lock:
     if urlsplit(ref).scheme in ("http", "https"):
         response = await HostRuntime().get(ref)
         if not response.ok:
-            raise DownloadError(f"could not fetch {ref}: the server answered HTTP {response.status}")
+            raise DownloadError(
+                f"could not fetch {ref}: the server answered HTTP {response.status}"
+            )
         return parse_lock(response.body, urljoin(ref, "."), ref)
     path = Path(urlsplit(ref).path if ref.startswith("file:") else ref)
     try:
@@ -249,6 +322,8 @@ async def _download(args: argparse.Namespace) -> int:
     target = _target_for(lock, args.pyodide, args.pyodide_lock)
     folder = Path(args.dest)
     written = await download_lock(lock, target, folder, HostRuntime())
-    print(f"downloaded {len(written.packages)} files for {target.describe()} into {folder}; "
-          f"lock: {folder / LOCK_NAME}")
+    print(
+        f"downloaded {len(written.packages)} files for {target.describe()} into {folder}; "
+        f"lock: {folder / LOCK_NAME}"
+    )
     return 0

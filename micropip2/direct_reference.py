@@ -35,7 +35,9 @@ def parse_direct(text: str) -> DirectWheel | None:
     try:
         requirement = Requirement(text)
     except InvalidRequirement as exc:
-        raise InvalidRequirementError(f"cannot understand the requirement {text!r}: {exc}") from None
+        raise InvalidRequirementError(
+            f"cannot understand the requirement {text!r}: {exc}"
+        ) from None
     if requirement.url is None:
         return None
     return _from_location(

@@ -23,13 +23,20 @@ class PackageList(dict[str, InstalledPackage]):
     def from_installed(cls, dists: Iterable[InstalledDist]) -> PackageList:
         listing = cls()
         for dist in sorted(dists, key=lambda d: d.name):
-            listing[dist.name] = InstalledPackage(dist.display_name, dist.version, dist.source, dist.installer)
+            listing[dist.name] = InstalledPackage(
+                dist.display_name, dist.version, dist.source, dist.installer
+            )
         return listing
 
     def __str__(self) -> str:
-        rows = [("Name", "Version", "Source")] + [(p.name, p.version, p.source) for p in self.values()]
+        rows = [("Name", "Version", "Source")] + [
+            (p.name, p.version, p.source) for p in self.values()
+        ]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+        lines = [
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+            for row in rows
+        ]
         lines.insert(1, "  ".join("-" * width for width in widths))
         return "\n".join(lines)
 

@@ -138,14 +138,28 @@ class PackageManager:
         say = _printer(verbose)
         distribution = self.distribution if lockfile is None else await self._with_lock(lockfile)
         texts = [requirements] if isinstance(requirements, str) else builtins.list(requirements)
-        request = build_request(texts, [*self.constraints, *(constraints or [])], hashes, self.target)
+        request = build_request(
+            texts, [*self.constraints, *(constraints or [])], hashes, self.target
+        )
         installed = installed_distributions()
-        urls = self.index_urls if index_urls is None else ([index_urls] if isinstance(index_urls, str) else index_urls)
-        client = IndexClient(self.runtime, urls, strategy=index_strategy, fetch_credentials=credentials)
+        urls = (
+            self.index_urls
+            if index_urls is None
+            else ([index_urls] if isinstance(index_urls, str) else index_urls)
+        )
+        client = IndexClient(
+            self.runtime, urls, strategy=index_strategy, fetch_credentials=credentials
+        )
         knowledge = Knowledge(client, self.runtime, self.target, distribution, installed)
         knowledge.download_ahead = not dry_run
-        options = Options(pre=pre, deps=deps, reinstall=reinstall, constraints=request.constraints,
-                          url_candidates=request.url_candidates, keep_going=keep_going)
+        options = Options(
+            pre=pre,
+            deps=deps,
+            reinstall=reinstall,
+            constraints=request.constraints,
+            url_candidates=request.url_candidates,
+            keep_going=keep_going,
+        )
         try:
             resolved = await resolve(request.requirements, knowledge, options)
             plan, chosen = make_plan(resolved, installed)
@@ -179,8 +193,13 @@ class PackageManager:
         say = _printer(verbose)
         loaded = await load_lock(lock, self.runtime)
         report = await sync_environment(
-            loaded, target=self.target, runtime=self.runtime, environment=self.environment,
-            distribution=lambda: self.distribution, installed=installed_distributions(), say=say,
+            loaded,
+            target=self.target,
+            runtime=self.runtime,
+            environment=self.environment,
+            distribution=lambda: self.distribution,
+            installed=installed_distributions(),
+            say=say,
         )
         say(str(report))
         return report
@@ -192,7 +211,11 @@ class PackageManager:
         no record of its file is left out, with a warning."""
         lock, _base = self.runtime.distribution_lock()
         frozen = freeze_environment(
-            installed_distributions(), self.distribution, self.runtime.loaded_packages(), self.target, lock["info"]
+            installed_distributions(),
+            self.distribution,
+            self.runtime.loaded_packages(),
+            self.target,
+            lock["info"],
         )
         for text in frozen.left_out:
             warnings.warn(f"micropip2.freeze: left out {text}", stacklevel=2)
@@ -201,7 +224,9 @@ class PackageManager:
     def list(self) -> PackageList:
         return PackageList.from_installed(installed_distributions().values())
 
-    def uninstall(self, packages: str | Iterable[str], *, verbose: bool | int = False) -> builtins.list[str]:
+    def uninstall(
+        self, packages: str | Iterable[str], *, verbose: bool | int = False
+    ) -> builtins.list[str]:
         """Remove the named distributions (all together); unknown names only warn."""
         say = _printer(verbose)
         names = [packages] if isinstance(packages, str) else builtins.list(packages)
@@ -219,12 +244,16 @@ class PackageManager:
             self.runtime.set_loaded_package(dist.display_name, None)
             say(f"Uninstalled {dist.display_name} {dist.version}")
             if _imported(dist):
-                say(f"  {dist.display_name} was imported; the running interpreter keeps the loaded modules")
+                say(
+                    f"  {dist.display_name} was imported; the running interpreter keeps the loaded modules"
+                )
         return names
 
 
 def _replacement_problems(
-    chosen: builtins.list[Candidate], installed: Mapping[NormalizedName, InstalledDist], reinstall: bool
+    chosen: builtins.list[Candidate],
+    installed: Mapping[NormalizedName, InstalledDist],
+    reinstall: bool,
 ) -> builtins.list[str]:
     """A wheel file given by the user replaces another installed version only with ``reinstall=True``
     (as micropip); an upgrade the resolver needs goes ahead. Replacing an imported one is reported."""
@@ -262,15 +291,19 @@ async def _prepare(
         wheel = await knowledge.wheel(candidate)
         filename = candidate.filename or ""
         if wheel.name != candidate.name:
-            raise InvalidWheelError(f"{filename} from {candidate.url} contains {wheel.name}, not {candidate.name}")
-        items.append(WheelInstall(
-            wheel=wheel,
-            url=candidate.url or "",
-            sha256=knowledge.sha256_of(candidate),
-            kind=candidate.source,
-            requested=candidate.name in request.user_names,
-            replaces=installed.get(candidate.name),
-        ))
+            raise InvalidWheelError(
+                f"{filename} from {candidate.url} contains {wheel.name}, not {candidate.name}"
+            )
+        items.append(
+            WheelInstall(
+                wheel=wheel,
+                url=candidate.url or "",
+                sha256=knowledge.sha256_of(candidate),
+                kind=candidate.source,
+                requested=candidate.name in request.user_names,
+                replaces=installed.get(candidate.name),
+            )
+        )
     return items
 
 
@@ -280,13 +313,20 @@ def _is_wheel(candidate: Candidate) -> bool:
 
 async def _load_non_wheel_packages(chosen: builtins.list[Candidate], runtime: Runtime) -> None:
     """Shared libraries of the Pyodide distribution are not wheels: Pyodide loads them itself, first."""
-    names = [c.locked.display_name for c in chosen if c.source == LOCKFILE and c.locked and not _is_wheel(c)]
+    names = [
+        c.locked.display_name
+        for c in chosen
+        if c.source == LOCKFILE and c.locked and not _is_wheel(c)
+    ]
     if names:
         await runtime.load_distribution_packages(names)
 
 
 def _imported(dist: InstalledDist) -> bool:
-    return any(canonicalize_name(module.split(".")[0]) == dist.name for module in builtins.list(sys.modules))
+    return any(
+        canonicalize_name(module.split(".")[0]) == dist.name
+        for module in builtins.list(sys.modules)
+    )
 
 
 def _printer(verbose: bool | int | None) -> Say:

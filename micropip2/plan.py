@@ -43,7 +43,9 @@ class Plan:
         return "\n".join(lines) or "nothing to do"
 
 
-def make_plan(resolved: Resolved, installed: Mapping[NormalizedName, InstalledDist]) -> tuple[Plan, list[Candidate]]:
+def make_plan(
+    resolved: Resolved, installed: Mapping[NormalizedName, InstalledDist]
+) -> tuple[Plan, list[Candidate]]:
     """One planned file per project (extras identifiers fold into their project)."""
     chosen: dict[NormalizedName, Candidate] = {}
     why: dict[NormalizedName, list[str]] = {}
@@ -52,7 +54,10 @@ def make_plan(resolved: Resolved, installed: Mapping[NormalizedName, InstalledDi
             continue
         chosen.setdefault(candidate.name, candidate)
         for parent in resolved.required_by.get(identifier, ()):
-            if parent not in why.setdefault(candidate.name, []) and parent != f"{candidate.name} {candidate.version}":
+            if (
+                parent not in why.setdefault(candidate.name, [])
+                and parent != f"{candidate.name} {candidate.version}"
+            ):
                 why[candidate.name].append(parent)
     items, satisfied, to_install = [], [], []
     for name, candidate in sorted(chosen.items()):
@@ -60,15 +65,19 @@ def make_plan(resolved: Resolved, installed: Mapping[NormalizedName, InstalledDi
             satisfied.append(f"{installed[name].display_name}=={installed[name].version}")
             continue
         to_install.append(candidate)
-        items.append(PlannedItem(
-            name=candidate.locked.display_name if candidate.locked else name,
-            version=str(candidate.version),
-            source=candidate.source,
-            url=candidate.url or "",
-            sha256=candidate.sha256,
-            filename=candidate.filename or "",
-            index_url=candidate.file.index_url if candidate.file and candidate.source == "index" else None,
-            required_by=tuple(why.get(name, ())) or ("you",),
-            size=candidate.file.size if candidate.file else None,
-        ))
+        items.append(
+            PlannedItem(
+                name=candidate.locked.display_name if candidate.locked else name,
+                version=str(candidate.version),
+                source=candidate.source,
+                url=candidate.url or "",
+                sha256=candidate.sha256,
+                filename=candidate.filename or "",
+                index_url=candidate.file.index_url
+                if candidate.file and candidate.source == "index"
+                else None,
+                required_by=tuple(why.get(name, ())) or ("you",),
+                size=candidate.file.size if candidate.file else None,
+            )
+        )
     return Plan(tuple(items), tuple(satisfied)), to_install

@@ -51,7 +51,14 @@ def build_request(
             )
         url_candidates[candidate.name] = candidate
         requirements.append(
-            Requirement(candidate.name, direct.extras, SpecifierSet(), url=direct.url, sha256=direct.sha256, text=text)
+            Requirement(
+                candidate.name,
+                direct.extras,
+                SpecifierSet(),
+                url=direct.url,
+                sha256=direct.sha256,
+                text=text,
+            )
         )
     return Request(tuple(requirements), url_candidates, _constraints(constraints))
 
@@ -60,7 +67,9 @@ def _named(text: str) -> Requirement:
     try:
         parsed = PackagingRequirement(text)
     except InvalidRequirement as exc:
-        raise InvalidRequirementError(f"cannot understand the requirement {text!r}: {exc}") from None
+        raise InvalidRequirementError(
+            f"cannot understand the requirement {text!r}: {exc}"
+        ) from None
     return Requirement(
         canonicalize_name(parsed.name),
         frozenset(canonicalize_name(e) for e in parsed.extras),
@@ -76,17 +85,23 @@ def _constraints(texts: Iterable[str]) -> dict[NormalizedName, SpecifierSet]:
         requirement = _named(text)
         if requirement.extras:
             raise InvalidRequirementError(f"constraint {text!r}: constraints cannot name extras")
-        found[requirement.name] = found.get(requirement.name, SpecifierSet()) & requirement.specifier
+        found[requirement.name] = (
+            found.get(requirement.name, SpecifierSet()) & requirement.specifier
+        )
     return found
 
 
 def _url_candidate(direct: DirectWheel, target: Target) -> Candidate:
     fit = check_wheel_tags(direct.filename, target)
     if not fit.ok or fit.rank is None:
-        raise IncompatibleWheelError(f"cannot install {direct.text!r}: {direct.filename} is {fit.reason}")
+        raise IncompatibleWheelError(
+            f"cannot install {direct.text!r}: {direct.filename} is {fit.reason}"
+        )
     name, version, _, _ = parse_wheel_filename(direct.filename)
     if direct.name is not None and direct.name != name:
-        raise InvalidRequirementError(f"{direct.text!r} asks for {direct.name}, but the file is {direct.filename} ({name})")
+        raise InvalidRequirementError(
+            f"{direct.text!r} asks for {direct.name}, but the file is {direct.filename} ({name})"
+        )
     file = ProjectFile(direct.filename, direct.url, direct.sha256, None, None, None, False)
     return Candidate(name, version, URL, file=file, tag_rank=fit.rank)
 
@@ -94,11 +109,17 @@ def _url_candidate(direct: DirectWheel, target: Target) -> Candidate:
 def _with_caller_hash(direct: DirectWheel, hashes: Mapping[str, str] | None) -> DirectWheel:
     if not hashes:
         return direct
-    by_name = {canonicalize_name(k): v for k, v in hashes.items() if "/" not in k and not k.endswith(".whl")}
+    by_name = {
+        canonicalize_name(k): v
+        for k, v in hashes.items()
+        if "/" not in k and not k.endswith(".whl")
+    }
     project = direct.name or parse_wheel_filename(direct.filename)[0]
     given = hashes.get(direct.url) or hashes.get(direct.filename) or by_name.get(project)
     if not given:
         return direct
     if direct.sha256 and direct.sha256 != given.lower():
-        raise Micropip2Error(f"{direct.text!r}: its URL says sha256={direct.sha256}, but hashes= says {given}")
+        raise Micropip2Error(
+            f"{direct.text!r}: its URL says sha256={direct.sha256}, but hashes= says {given}"
+        )
     return replace(direct, sha256=given.lower())

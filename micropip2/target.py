@@ -88,7 +88,9 @@ class Target:
             raise UnknownTargetError(f"lockfile info lacks {', '.join(missing)}: {dict(info)!r}")
         platform = str(get("platform"))  # "emscripten_5_0_3"
         if not platform.startswith("emscripten_"):
-            raise UnknownTargetError(f"lockfile platform {platform!r} is not an Emscripten platform")
+            raise UnknownTargetError(
+                f"lockfile platform {platform!r} is not an Emscripten platform"
+            )
         emscripten_version = platform.removeprefix("emscripten_").replace("_", ".")
         return cls(str(get("python")), emscripten_version, str(get("abi_version")))
 

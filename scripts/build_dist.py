@@ -209,8 +209,17 @@ def fetch_wheel(file: str, sha256: str, offline: bool) -> Path:
         raise BuildError(f"{file} is not in {WHEEL_CACHE} and --offline was given")
     WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=WHEEL_CACHE, prefix=".download-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
-               "--quiet", "-d", tmp, *pip_download_args(file)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--disable-pip-version-check",
+            "--quiet",
+            "-d",
+            tmp,
+            *pip_download_args(file),
+        ]
         log(f"downloading {file}")
         proc = subprocess.run(cmd, capture_output=True, text=True)
         got = Path(tmp) / file
@@ -236,7 +245,9 @@ def fetch_wheel(file: str, sha256: str, offline: bool) -> Path:
 
 def wheel_metadata(path: Path) -> email.message.Message:
     with zipfile.ZipFile(path) as zf:
-        names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+        names = [
+            n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+        ]
         if len(names) != 1:
             raise BuildError(f"{path.name}: expected one .dist-info/METADATA, found {names}")
         return email.parser.BytesParser().parsebytes(zf.read(names[0]), headersonly=True)
@@ -318,7 +329,9 @@ def write_lockfile(pin: DistPin, entries: dict, path: Path) -> bool:
             f"dist {pin.version}: dependencies missing from the lockfile: {sorted(missing)}; "
             f"add their wheels to `lock` in {PINS_FILE.relative_to(REPO)}"
         )
-    spec = PyodideLockSpec(info=npm_lock.info, packages=dict(sorted(entries.items())), tool=npm_lock.tool)
+    spec = PyodideLockSpec(
+        info=npm_lock.info, packages=dict(sorted(entries.items())), tool=npm_lock.tool
+    )
     check_wheel_filenames(spec)
     text = json.dumps(spec.to_dict(), indent=1, sort_keys=True) + "\n"
     return atomic_write_bytes(path, text.encode())
@@ -332,8 +345,12 @@ def check_wheel_filenames(spec) -> None:
         if not pkg.file_name.endswith(".whl"):
             continue  # shared libraries are zips with no name to check
         name, version, _, _ = parse_wheel(pkg.file_name.rsplit("/", 1)[-1])
-        if canonicalize_name(name) != key or canonicalize_version(version) != canonicalize_version(pkg.version):
-            raise BuildError(f"lockfile entry {key} ({pkg.name} {pkg.version}) does not match {pkg.file_name}")
+        if canonicalize_name(name) != key or canonicalize_version(version) != canonicalize_version(
+            pkg.version
+        ):
+            raise BuildError(
+                f"lockfile entry {key} ({pkg.name} {pkg.version}) does not match {pkg.file_name}"
+            )
 
 
 def read_lock_entries(pin: DistPin) -> dict:
@@ -364,10 +381,13 @@ def build_micropip2_wheel(out: Path, source: Path | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     code = "import sys, flit_core.buildapi as b; print(b.build_wheel(sys.argv[1]))"
     env = {**os.environ, "SOURCE_DATE_EPOCH": "315532800"}  # 1980-01-01: reproducible zips
-    proc = subprocess.run([sys.executable, "-c", code, str(out)], cwd=source,
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(out)], cwd=source, capture_output=True, text=True, env=env
+    )
     if proc.returncode != 0:
-        raise BuildError(f"building micropip2's wheel from {source} failed:\n{proc.stdout}{proc.stderr}")
+        raise BuildError(
+            f"building micropip2's wheel from {source} failed:\n{proc.stdout}{proc.stderr}"
+        )
     wheels = list(out.glob("micropip2-*.whl"))
     if len(wheels) != 1:
         raise BuildError(f"expected one micropip2 wheel in {out}, found {wheels}")
@@ -510,18 +530,29 @@ def build_all(offline: bool = False, versions=None) -> dict[str, str]:
     pins = load_pins()
     with build_lock(), tempfile.TemporaryDirectory(dir=BUILD, prefix=".micropip2-wheel-") as tmp:
         wheel = build_micropip2_wheel(Path(tmp))
-        result = {v: build_dist(pins.dists[v], pins, offline, wheel) for v in versions or pins.dists}
+        result = {
+            v: build_dist(pins.dists[v], pins, offline, wheel) for v in versions or pins.dists
+        }
         build_extra_wheels(pins, offline)
         return result
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--micropip2-only", action="store_true",
-                    help="only rebuild micropip2's wheel and update the dist lockfiles")
-    ap.add_argument("--offline", action="store_true", help="never download; use build/wheel-cache only")
-    ap.add_argument("--version", action="append", dest="versions",
-                    help="build only this Pyodide version (repeatable)")
+    ap.add_argument(
+        "--micropip2-only",
+        action="store_true",
+        help="only rebuild micropip2's wheel and update the dist lockfiles",
+    )
+    ap.add_argument(
+        "--offline", action="store_true", help="never download; use build/wheel-cache only"
+    )
+    ap.add_argument(
+        "--version",
+        action="append",
+        dest="versions",
+        help="build only this Pyodide version (repeatable)",
+    )
     args = ap.parse_args(argv)
     t0 = time.monotonic()
     try:

@@ -61,7 +61,9 @@ TARGETS = {
 
 def _fits(tag: Tag, platforms: set[str], minor: int) -> bool:
     if tag.platform == "any":
-        return tag.abi == "none" and (tag.interpreter in ("py3", f"py3{minor}") or tag.interpreter == f"cp3{minor}")
+        return tag.abi == "none" and (
+            tag.interpreter in ("py3", f"py3{minor}") or tag.interpreter == f"cp3{minor}"
+        )
     if tag.platform not in platforms:
         return False
     if tag.abi == "abi3":
@@ -77,7 +79,9 @@ def usable(filename: str) -> bool:
         _n, _v, _b, tags = parse_wheel_filename(filename)
     except Exception:
         return False
-    return any(_fits(t, platforms, minor) for t in tags for _py, platforms, minor in TARGETS.values())
+    return any(
+        _fits(t, platforms, minor) for t in tags for _py, platforms, minor in TARGETS.values()
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -113,11 +117,16 @@ def usable_files(project: dict, version: str) -> list[dict]:
     return [f for f in project["releases"].get(version, []) if usable(f["filename"])]
 
 
-def choose_versions(name: str, project: dict, must: set[str], spec_range: str | None,
-                    newest: int, window: int) -> list[str]:
+def choose_versions(
+    name: str, project: dict, must: set[str], spec_range: str | None, newest: int, window: int
+) -> list[str]:
     """The versions of one project to record (see corpus.toml)."""
     parsed = {v: pv for v in project["releases"] if (pv := _version(v)) is not None}
-    finals = sorted((v for v, pv in parsed.items() if not pv.is_prerelease), key=lambda v: parsed[v], reverse=True)
+    finals = sorted(
+        (v for v, pv in parsed.items() if not pv.is_prerelease),
+        key=lambda v: parsed[v],
+        reverse=True,
+    )
     chosen = set()
     for v in must:
         if not usable_files(project, v):
@@ -235,13 +244,17 @@ def check_tool_pins(spec: dict) -> None:
     version = pin["file"].split("-")[1]
     files = {f["filename"]: f["digests"]["sha256"] for f in data["releases"].get(version, [])}
     if files.get(pin["file"]) != pin["sha256"]:
-        raise CorpusError(f"corpus.toml pins {pin['file']} as {pin['sha256']}, PyPI says {files.get(pin['file'])}")
+        raise CorpusError(
+            f"corpus.toml pins {pin['file']} as {pin['sha256']}, PyPI says {files.get(pin['file'])}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", action="append", dest="sets", help="record only this set (repeatable)")
-    ap.add_argument("--fetch", action="store_true", help="do not record: only download the recorded files")
+    ap.add_argument(
+        "--fetch", action="store_true", help="do not record: only download the recorded files"
+    )
     ap.add_argument("--no-fetch", action="store_true", help="record the lists but download nothing")
     args = ap.parse_args(argv)
     spec = corpus.load_spec()
@@ -257,8 +270,10 @@ def main(argv: list[str] | None = None) -> int:
                 doc = record_set(name, spec)
                 path = write_recorded(doc)
                 size = sum(f["size"] for f in doc["file"]) / 1e6
-                log(f"{name}: wrote {path.relative_to(REPO)}: {len(doc['file'])} files, "
-                    f"{len({f['project'] for f in doc['file']})} projects, {size:.1f} MB")
+                log(
+                    f"{name}: wrote {path.relative_to(REPO)}: {len(doc['file'])} files, "
+                    f"{len({f['project'] for f in doc['file']})} projects, {size:.1f} MB"
+                )
         if not args.no_fetch:
             for name in names:
                 corpus.fetch(corpus.load_set(name).files)

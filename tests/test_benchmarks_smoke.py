@@ -16,15 +16,30 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-import corpus  # noqa: E402
 
 
 def test_sync_bench_runs_end_to_end(tmp_path):
     out = tmp_path / "sync_bench.json"
     proc = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "sync_bench.py"), "--runtimes", "node", "--tools", "micropip2",
-         "--latency", "0", "--repeat", "1", "--offline", "--json", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "sync_bench.py"),
+            "--runtimes",
+            "node",
+            "--tools",
+            "micropip2",
+            "--latency",
+            "0",
+            "--repeat",
+            "1",
+            "--offline",
+            "--json",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(out.read_text())

@@ -24,8 +24,13 @@ FAKE_DIST_URL = "https://dist.example/pyodide/full/"
 
 
 def micropip2(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "micropip2", *args], capture_output=True, text=True,
-                          cwd=cwd or REPO, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "micropip2", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +40,18 @@ def rich_index():
 
 
 def lock_args(version: str, index, *extra: str) -> list[str]:
-    return ["lock", "rich", "cattrs", "--pyodide", version, "--pyodide-lock", str(DIST[version] / "pyodide-lock.json"),
-            "--index-url", index.simple_url, *extra]
+    return [
+        "lock",
+        "rich",
+        "cattrs",
+        "--pyodide",
+        version,
+        "--pyodide-lock",
+        str(DIST[version] / "pyodide-lock.json"),
+        "--index-url",
+        index.simple_url,
+        *extra,
+    ]
 
 
 def versions_of_pyodide_lock(text: str) -> dict[str, str]:
@@ -50,23 +65,35 @@ def versions_of_pyodide_lock(text: str) -> dict[str, str]:
 def test_lock_writes_both_formats_with_index_and_distribution_packages(version, rich_index):
     as_json = micropip2(*lock_args(version, rich_index, "--dist-url", FAKE_DIST_URL))
     assert as_json.returncode == 0, as_json.stderr
-    expected = {**FROM_INDEX, "cattrs": "26.2.1", "attrs": DIST_ATTRS[version], "typing-extensions": "4.15.0"}
+    expected = {
+        **FROM_INDEX,
+        "cattrs": "26.2.1",
+        "attrs": DIST_ATTRS[version],
+        "typing-extensions": "4.15.0",
+    }
     assert versions_of_pyodide_lock(as_json.stdout) == expected
     doc = json.loads(as_json.stdout)
     assert doc["info"]["abi_version"] == {"314.0.7": "2026_0", "0.29.5": "2025_0"}[version]
     # distribution packages: absolute URLs under --dist-url, their entry kept (imports, depends)
-    assert doc["packages"]["attrs"]["file_name"] == f"{FAKE_DIST_URL}attrs-{DIST_ATTRS[version]}-py3-none-any.whl"
+    assert (
+        doc["packages"]["attrs"]["file_name"]
+        == f"{FAKE_DIST_URL}attrs-{DIST_ATTRS[version]}-py3-none-any.whl"
+    )
     assert doc["packages"]["cattrs"]["depends"] == ["attrs", "typing-extensions"]
     assert doc["packages"]["attrs"]["imports"] == ["attr", "attrs"]
     # index packages: the index's URL and sha256, depends from the resolution
     rich = doc["packages"]["rich"]
-    assert rich["file_name"].startswith(rich_index.url) and rich["file_name"].endswith("rich-15.0.0-py3-none-any.whl")
+    assert rich["file_name"].startswith(rich_index.url) and rich["file_name"].endswith(
+        "rich-15.0.0-py3-none-any.whl"
+    )
     assert sorted(rich["depends"]) == ["markdown-it-py", "pygments"]
     assert doc["packages"]["markdown-it-py"]["depends"] == ["mdurl"]
     rich_size = (REPO / "build" / "corpus" / "rich-15.0.0-py3-none-any.whl").stat().st_size
     assert rich["tool"] == {"micropip2": {"size": rich_size}}  # the index's PEP 700 size
 
-    as_toml = micropip2(*lock_args(version, rich_index, "--dist-url", FAKE_DIST_URL, "--format", "pylock"))
+    as_toml = micropip2(
+        *lock_args(version, rich_index, "--dist-url", FAKE_DIST_URL, "--format", "pylock")
+    )
     assert as_toml.returncode == 0, as_toml.stderr
     pylock = tomllib.loads(as_toml.stdout)
     assert pylock["lock-version"] == "1.0"
@@ -74,10 +101,14 @@ def test_lock_writes_both_formats_with_index_and_distribution_packages(version, 
     urls = {p["name"]: p["wheels"][0]["url"] for p in pylock["packages"]}
     assert urls["attrs"] == doc["packages"]["attrs"]["file_name"]
     assert all(p["wheels"][0]["hashes"]["sha256"] for p in pylock["packages"])
-    assert next(p for p in pylock["packages"] if p["name"] == "rich")["wheels"][0]["size"] == rich_size
+    assert (
+        next(p for p in pylock["packages"] if p["name"] == "rich")["wheels"][0]["size"] == rich_size
+    )
 
 
-def test_lock_default_dist_url_is_the_release_on_jsdelivr_and_output_goes_to_a_file(rich_index, tmp_path):
+def test_lock_default_dist_url_is_the_release_on_jsdelivr_and_output_goes_to_a_file(
+    rich_index, tmp_path
+):
     out = tmp_path / "lock.json"
     done = micropip2(*lock_args("314.0.7", rich_index, "-o", str(out)))
     assert done.returncode == 0, done.stderr
@@ -91,8 +122,17 @@ def test_lock_default_dist_url_is_the_release_on_jsdelivr_and_output_goes_to_a_f
 def test_requirements_and_constraints_files(rich_index, tmp_path):
     (tmp_path / "reqs.txt").write_text("# the app\nrich  # pretty output\n-c cons.txt\n")
     (tmp_path / "cons.txt").write_text("rich<15\n")
-    done = micropip2("lock", "-r", str(tmp_path / "reqs.txt"), "--pyodide", "0.29.5", "--pyodide-lock",
-                     str(DIST["0.29.5"] / "pyodide-lock.json"), "--index-url", rich_index.simple_url)
+    done = micropip2(
+        "lock",
+        "-r",
+        str(tmp_path / "reqs.txt"),
+        "--pyodide",
+        "0.29.5",
+        "--pyodide-lock",
+        str(DIST["0.29.5"] / "pyodide-lock.json"),
+        "--index-url",
+        rich_index.simple_url,
+    )
     assert done.returncode == 0, done.stderr
     assert versions_of_pyodide_lock(done.stdout)["rich"] == "14.3.4"
 
@@ -100,20 +140,34 @@ def test_requirements_and_constraints_files(rich_index, tmp_path):
 def test_errors_exit_1_with_the_message_and_no_traceback(rich_index):
     done = micropip2(*lock_args("0.29.5", rich_index), "no-such-project-anywhere")
     assert done.returncode == 1
-    assert done.stderr.startswith("micropip2: error: ") and "no-such-project-anywhere" in done.stderr
+    assert (
+        done.stderr.startswith("micropip2: error: ") and "no-such-project-anywhere" in done.stderr
+    )
     assert "Traceback" not in done.stderr
     # the lockfile of one release with --pyodide of another
-    done = micropip2("lock", "rich", "--pyodide", "314.0.7", "--pyodide-lock", str(DIST["0.29.5"] / "pyodide-lock.json"),
-                     "--index-url", rich_index.simple_url)
+    done = micropip2(
+        "lock",
+        "rich",
+        "--pyodide",
+        "314.0.7",
+        "--pyodide-lock",
+        str(DIST["0.29.5"] / "pyodide-lock.json"),
+        "--index-url",
+        rich_index.simple_url,
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "pyemscripten_2025_0_wasm32" in done.stderr and "pyemscripten_2026_0_wasm32" in done.stderr
+    assert (
+        "pyemscripten_2025_0_wasm32" in done.stderr and "pyemscripten_2026_0_wasm32" in done.stderr
+    )
 
 
 @pytest.fixture(scope="module")
 def fresh_lock_029(rich_index, tmp_path_factory):
     """A 0.29.5 lock whose distribution files are the local dist's (so --check can fetch them)."""
     path = tmp_path_factory.mktemp("lock") / "pyodide-lock.json"
-    done = micropip2(*lock_args("0.29.5", rich_index, "--dist-url", DIST["0.29.5"].as_uri(), "-o", str(path)))
+    done = micropip2(
+        *lock_args("0.29.5", rich_index, "--dist-url", DIST["0.29.5"].as_uri(), "-o", str(path))
+    )
     assert done.returncode == 0, done.stderr
     return path
 
@@ -122,8 +176,12 @@ def test_check_passes_for_a_fresh_lock(fresh_lock_029):
     done = micropip2("lock", "--check", str(fresh_lock_029), "--pyodide", "0.29.5")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "installs on Pyodide 0.29.5" in done.stdout
-    refused = micropip2("lock", "--check", str(fresh_lock_029), "--format", "pylock", "-o", "out.toml")
-    assert refused.returncode == 1 and "--format, -o only apply when locking" in refused.stderr, refused.stderr
+    refused = micropip2(
+        "lock", "--check", str(fresh_lock_029), "--format", "pylock", "-o", "out.toml"
+    )
+    assert refused.returncode == 1 and "--format, -o only apply when locking" in refused.stderr, (
+        refused.stderr
+    )
 
 
 def test_check_names_a_wrong_sha256_and_a_missing_dependency(fresh_lock_029, tmp_path):
@@ -135,28 +193,45 @@ def test_check_names_a_wrong_sha256_and_a_missing_dependency(fresh_lock_029, tmp
     done = micropip2("lock", "--check", str(broken), "--pyodide", "0.29.5")
     assert done.returncode == 1
     lines = done.stdout.splitlines()
-    assert any(line.startswith("pygments 2.21.0: ") and "0" * 64 in line and "sha256" in line for line in lines), lines
-    assert any(line.startswith("markdown-it-py 4.3.0: requires mdurl") and "does not contain mdurl" in line
-               for line in lines), lines
+    assert any(
+        line.startswith("pygments 2.21.0: ") and "0" * 64 in line and "sha256" in line
+        for line in lines
+    ), lines
+    assert any(
+        line.startswith("markdown-it-py 4.3.0: requires mdurl") and "does not contain mdurl" in line
+        for line in lines
+    ), lines
     assert len(lines) == 2, lines
 
 
 def test_check_reports_a_lock_for_another_platform_year(fresh_lock_029, tmp_path):
     done = micropip2("lock", "--check", str(fresh_lock_029), "--pyodide", "314.0.7")
     assert done.returncode == 1
-    assert "the lock: it is for Pyodide platform 2025_0" in done.stdout and "pyemscripten_2026_0" in done.stdout
+    assert (
+        "the lock: it is for Pyodide platform 2025_0" in done.stdout
+        and "pyemscripten_2026_0" in done.stdout
+    )
 
 
 def test_check_reports_a_wheel_for_another_platform_year(tmp_path):
     """librt's cp313 wheel for 2025_0, named in a lock that claims to be for 314 (2026_0)."""
     wheel = next((REPO / "build" / "wheels").glob("librt-*-cp313-*2025_0*.whl"), None)
-    assert wheel is not None, "build/wheels lacks the pinned librt cp313 wheel (tests/dist/pins.toml): run scripts/setup.sh"
+    assert wheel is not None, (
+        "build/wheels lacks the pinned librt cp313 wheel (tests/dist/pins.toml): run scripts/setup.sh"
+    )
     lock = json.loads((DIST["314.0.7"] / "pyodide-lock.json").read_text())
-    lock["packages"] = {"librt": {
-        "name": "librt", "version": wheel.name.split("-")[1], "file_name": wheel.as_uri(), "install_dir": "site",
-        "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(), "package_type": "package", "imports": [],
-        "depends": [],
-    }}
+    lock["packages"] = {
+        "librt": {
+            "name": "librt",
+            "version": wheel.name.split("-")[1],
+            "file_name": wheel.as_uri(),
+            "install_dir": "site",
+            "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
+            "package_type": "package",
+            "imports": [],
+            "depends": [],
+        }
+    }
     path = tmp_path / "lock.json"
     path.write_text(json.dumps(lock))
     done = micropip2("lock", "--check", str(path))
@@ -168,7 +243,9 @@ def test_check_reports_a_wheel_for_another_platform_year(tmp_path):
 
 def test_download_makes_a_folder_pyodide_on_node_boots_from(rich_index, tmp_path):
     lock = tmp_path / "lock.json"
-    done = micropip2(*lock_args("314.0.7", rich_index, "--dist-url", DIST["314.0.7"].as_uri(), "-o", str(lock)))
+    done = micropip2(
+        *lock_args("314.0.7", rich_index, "--dist-url", DIST["314.0.7"].as_uri(), "-o", str(lock))
+    )
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "site"
     done = micropip2("download", str(lock), "-d", str(folder))
@@ -177,13 +254,24 @@ def test_download_makes_a_folder_pyodide_on_node_boots_from(rich_index, tmp_path
     assert set(written["packages"]) == set(json.loads(lock.read_text())["packages"])
     for entry in written["packages"].values():
         assert "/" not in entry["file_name"]
-        assert hashlib.sha256((folder / entry["file_name"]).read_bytes()).hexdigest() == entry["sha256"]
-        assert entry["tool"] == {"micropip2": {"size": (folder / entry["file_name"]).stat().st_size}}
+        assert (
+            hashlib.sha256((folder / entry["file_name"]).read_bytes()).hexdigest()
+            == entry["sha256"]
+        )
+        assert entry["tool"] == {
+            "micropip2": {"size": (folder / entry["file_name"]).stat().st_size}
+        }
     assert micropip2("lock", "--check", str(folder / "pyodide-lock.json")).returncode == 0
 
     script = tmp_path / "boot.mjs"
-    script.write_text(_BOOT.replace("@PYODIDE@", (REPO / "node_modules" / NODE_PACKAGE["314.0.7"] / "pyodide.mjs").as_uri()))
-    booted = subprocess.run(["node", str(script), str(folder) + "/"], capture_output=True, text=True, timeout=120)
+    script.write_text(
+        _BOOT.replace(
+            "@PYODIDE@", (REPO / "node_modules" / NODE_PACKAGE["314.0.7"] / "pyodide.mjs").as_uri()
+        )
+    )
+    booted = subprocess.run(
+        ["node", str(script), str(folder) + "/"], capture_output=True, text=True, timeout=120
+    )
     assert booted.returncode == 0, booted.stdout + booted.stderr
     assert booted.stdout.strip().splitlines()[-1] == "rich 15.0.0 cattrs 26.2.1"
 

@@ -70,7 +70,7 @@ def test_exception_comes_back_as_pyodide_error(runtime):
     assert err.type == "ValueError"
     assert err.message == "boom: bad value"
     assert err.traceback.startswith("Traceback (most recent call last):")
-    assert 'in inner' in err.traceback
+    assert "in inner" in err.traceback
     assert err.traceback.rstrip().endswith("ValueError: boom: bad value")
     assert "Pyodide traceback:" in str(err) and "in inner" in str(err)
     # the harness's own frames are left out
@@ -181,15 +181,21 @@ def test_extra_wheels_are_served(runtime, static_server):
 
         resp = await pyfetch(url)
         resp.raise_for_status()
-        return {"sha256": hashlib.sha256(await resp.bytes()).hexdigest(),
-                "cors": resp.headers.get("access-control-allow-origin")}
+        return {
+            "sha256": hashlib.sha256(await resp.bytes()).hexdigest(),
+            "cors": resp.headers.get("access-control-allow-origin"),
+        }
 
     got = runtime.call(fetch_sha256, url)
     assert got == {"sha256": WHEEL_SHA256[name], "cors": "*"}
 
 
 def test_runtime_314_fixture(runtime_314):
-    assert (runtime_314.kind, runtime_314.version, runtime_314.python) == ("node", "314.0.7", "3.14")
+    assert (runtime_314.kind, runtime_314.version, runtime_314.python) == (
+        "node",
+        "314.0.7",
+        "3.14",
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -224,7 +230,9 @@ def test_boot_fails_loudly_when_a_lockfile_package_does_not_load(tmp_path, stati
 
 
 def test_pyodide_error_str_includes_traceback():
-    err = PyodideError("ValueError", "boom", "Traceback (most recent call last):\n  File x\nValueError: boom\n")
+    err = PyodideError(
+        "ValueError", "boom", "Traceback (most recent call last):\n  File x\nValueError: boom\n"
+    )
     text = str(err)
     assert text.startswith("ValueError: boom")
     assert "File x" in text

@@ -9,8 +9,12 @@ import pytest
 
 from micropip2.index.errors import IndexPageError
 from micropip2.index.models import ProjectFile
-from micropip2.index.pages import parse_project_page
-from micropip2.index.pages import parse_json_api, parse_simple_html, parse_simple_json
+from micropip2.index.pages import (
+    parse_json_api,
+    parse_project_page,
+    parse_simple_html,
+    parse_simple_json,
+)
 
 PAGE = "https://index.example/simple/demo/"
 FILES = "https://index.example/files/"

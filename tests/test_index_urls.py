@@ -7,8 +7,13 @@ import base64
 import pytest
 
 from micropip2.index.errors import IndexURLError
-from micropip2.index.urls import parse_index_url
-from micropip2.index.urls import JSON_API_ACCEPT, SIMPLE_ACCEPT, origin_of, parse_index_urls
+from micropip2.index.urls import (
+    JSON_API_ACCEPT,
+    SIMPLE_ACCEPT,
+    origin_of,
+    parse_index_url,
+    parse_index_urls,
+)
 
 
 @pytest.mark.parametrize(

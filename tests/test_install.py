@@ -33,12 +33,18 @@ async def _install_and_use_uuid_utils(url):
     import uuid_utils
 
     value = uuid_utils.uuid7()
-    return {"text": str(value), "version": value.version, "loaded": pyodide_js.loadedPackages.to_py().get("uuid_utils")}
+    return {
+        "text": str(value),
+        "version": value.version,
+        "loaded": pyodide_js.loadedPackages.to_py().get("uuid_utils"),
+    }
 
 
 @pytest.mark.smoke
 def test_abi3_binary_wheel_for_this_platform_year_installs_and_imports(mp, index_server):
-    url = _real_wheel(index_server, f"uuid_utils-1.2.0-cp310-abi3-pyemscripten_{mp.abi_version}_wasm32.whl")
+    url = _real_wheel(
+        index_server, f"uuid_utils-1.2.0-cp310-abi3-pyemscripten_{mp.abi_version}_wasm32.whl"
+    )
     got = mp.call(_install_and_use_uuid_utils, url)
     assert got["version"] == 7 and len(got["text"]) == 36
     assert got["loaded"] == url
@@ -55,7 +61,9 @@ async def _install_and_use_librt(url):
 
 def test_cpython_specific_binary_wheel_installs_and_works(mp, index_server):
     py = mp.python.replace(".", "")
-    url = _real_wheel(index_server, f"librt-0.16.0-cp{py}-cp{py}-pyemscripten_{mp.abi_version}_wasm32.whl")
+    url = _real_wheel(
+        index_server, f"librt-0.16.0-cp{py}-cp{py}-pyemscripten_{mp.abi_version}_wasm32.whl"
+    )
     assert mp.call(_install_and_use_librt, url) == "bWljcm9waXAy"
 
 
@@ -65,13 +73,20 @@ async def _install_and_list_loaded_libraries(url):
     import micropip2
 
     await micropip2.install(url, deps=False)
-    return sorted(path for path in pyodide_js._module.LDSO.loadedLibsByName.to_py() if "blosc2" in path)
+    return sorted(
+        path for path in pyodide_js._module.LDSO.loadedLibsByName.to_py() if "blosc2" in path
+    )
 
 
 def test_every_shared_library_of_a_binary_wheel_is_loaded_at_install(mp, index_server):
     # blosc2's extension modules link against the vendored blosc2/lib/libblosc2.so
-    url = _real_wheel(index_server, f"blosc2-4.14.1-cp311-abi3-pyemscripten_{mp.abi_version}_wasm32.whl")
-    loaded = [path.rsplit("site-packages/", 1)[1] for path in mp.call(_install_and_list_loaded_libraries, url)]
+    url = _real_wheel(
+        index_server, f"blosc2-4.14.1-cp311-abi3-pyemscripten_{mp.abi_version}_wasm32.whl"
+    )
+    loaded = [
+        path.rsplit("site-packages/", 1)[1]
+        for path in mp.call(_install_and_list_loaded_libraries, url)
+    ]
     assert loaded == [
         "blosc2/blosc2_ext.abi3.so",
         "blosc2/groupby_ext.abi3.so",
@@ -136,7 +151,9 @@ async def _installed_facts(requirement, name, **kwargs):
 
 @pytest.mark.smoke
 def test_url_install_writes_installer_requested_direct_url_and_a_true_record(mp, index_server):
-    filename, data = simple_wheel("alpha", files={"alpha/__init__.py": "VALUE = 42\n", "alpha/sub/x.py": ""})
+    filename, data = simple_wheel(
+        "alpha", files={"alpha/__init__.py": "VALUE = 42\n", "alpha/sub/x.py": ""}
+    )
     url = index_server.add_file(f"w/{filename}", data)
     import hashlib
 
@@ -147,9 +164,15 @@ def test_url_install_writes_installer_requested_direct_url_and_a_true_record(mp,
     assert got["direct_url"] == {"url": url, "archive_info": {"hashes": {"sha256": sha}}}
     assert got["value"] == 42
     names = {name for name, _ in got["record"]}
-    assert {"alpha/__init__.py", "alpha/sub/x.py", "alpha-1.0.dist-info/INSTALLER",
-            "alpha-1.0.dist-info/REQUESTED", "alpha-1.0.dist-info/direct_url.json",
-            "alpha-1.0.dist-info/RECORD", "alpha-1.0.dist-info/METADATA"} <= names
+    assert {
+        "alpha/__init__.py",
+        "alpha/sub/x.py",
+        "alpha-1.0.dist-info/INSTALLER",
+        "alpha-1.0.dist-info/REQUESTED",
+        "alpha-1.0.dist-info/direct_url.json",
+        "alpha-1.0.dist-info/RECORD",
+        "alpha-1.0.dist-info/METADATA",
+    } <= names
     assert all(ok for _, ok in got["record"]), got["record"]
 
 
@@ -158,7 +181,9 @@ def test_name_at_url_with_a_caller_given_hash(mp, index_server):
     url = index_server.add_file(f"w/{filename}", data)
     import hashlib
 
-    got = mp.call(_installed_facts, f"alpha @ {url}", "alpha", hashes={url: hashlib.sha256(data).hexdigest()})
+    got = mp.call(
+        _installed_facts, f"alpha @ {url}", "alpha", hashes={url: hashlib.sha256(data).hexdigest()}
+    )
     assert got["value"] == 7
 
 
@@ -190,12 +215,18 @@ async def _install_from_emfs(data):
 
     import gamma
 
-    return [gamma.VERSION, json.loads(importlib.metadata.distribution("gamma").read_text("direct_url.json"))["url"]]
+    return [
+        gamma.VERSION,
+        json.loads(importlib.metadata.distribution("gamma").read_text("direct_url.json"))["url"],
+    ]
 
 
 def test_emfs_path_installs(mp):
     _, data = simple_wheel("gamma")
-    assert mp.call(_install_from_emfs, list(data)) == ["1.0", "file:///tmp/gamma-1.0-py3-none-any.whl"]
+    assert mp.call(_install_from_emfs, list(data)) == [
+        "1.0",
+        "file:///tmp/gamma-1.0-py3-none-any.whl",
+    ]
 
 
 async def _import_after(requirement, module):
@@ -215,7 +246,10 @@ def test_file_url_reads_the_host_file_on_node_and_is_refused_clearly_in_a_browse
         assert mp.call(_import_after, (tmp_path / filename).as_uri(), "delta") == "1.0"
     else:
         got = mp.call(_error_of, (tmp_path / filename).as_uri())
-        assert got["type"] == "DownloadError" and "a browser has no access to the host's files" in got["message"]
+        assert (
+            got["type"] == "DownloadError"
+            and "a browser has no access to the host's files" in got["message"]
+        )
         assert got["changed"] == ""
 
 
@@ -233,7 +267,9 @@ def test_relative_url_resolves_against_the_working_directory_on_node_and_the_pag
             (folder / filename).unlink()
     else:
         # the harness page is /support/harness.html; the pinned wheels are under /wheels/
-        assert mp.call(_install_six_relative, "../wheels/six-1.17.0-py2.py3-none-any.whl") == "1.17.0"
+        assert (
+            mp.call(_install_six_relative, "../wheels/six-1.17.0-py2.py3-none-any.whl") == "1.17.0"
+        )
 
 
 async def _install_six_relative(relative):
@@ -329,13 +365,18 @@ async def _reinstall_story(v1, v2):
 
 
 def test_other_version_needs_reinstall_and_replaces_cleanly(mp, index_server):
-    f1, d1 = simple_wheel("eta", "1.0", files={"eta/__init__.py": "VERSION = '1.0'\n", "eta/old.py": ""})
+    f1, d1 = simple_wheel(
+        "eta", "1.0", files={"eta/__init__.py": "VERSION = '1.0'\n", "eta/old.py": ""}
+    )
     f2, d2 = simple_wheel("eta", "2.0")
     v1, v2 = index_server.add_file(f"w/{f1}", d1), index_server.add_file(f"w/{f2}", d2)
     got = mp.call(_reinstall_story, v1, v2)
     assert got["only_in_v1_before"]
     assert got["refused"]["type"] == "InstallConflictError"
-    assert "eta 1.0 is installed" in got["refused"]["message"] and "reinstall=True" in got["refused"]["message"]
+    assert (
+        "eta 1.0 is installed" in got["refused"]["message"]
+        and "reinstall=True" in got["refused"]["message"]
+    )
     assert got["refused"]["changed"] == ""
     assert "already satisfied: eta==1.0" in got["same_again"]
     assert got["version_after"] == "2.0"
@@ -350,7 +391,9 @@ def test_a_file_owned_by_another_distribution_is_not_overwritten(mp, index_serve
     mp.call(_install, index_server.add_file(f"w/{fa}", da))
     got = mp.call(_error_of, index_server.add_file(f"w/{fb}", db))
     assert got["type"] == "InstallConflictError"
-    assert "shared_mod.py" in got["message"] and "belongs to the installed owner 1.0" in got["message"]
+    assert (
+        "shared_mod.py" in got["message"] and "belongs to the installed owner 1.0" in got["message"]
+    )
     assert got["changed"] == ""
 
 
@@ -358,7 +401,9 @@ def test_a_file_owned_by_another_distribution_is_not_overwritten(mp, index_serve
 
 
 def test_a_dependency_no_index_has_fails_the_install_and_nothing_is_installed(mp, index_server):
-    filename, data = simple_wheel("theta", requires_dist=["not-installed-thing>=2", "win-only; sys_platform == 'win32'"])
+    filename, data = simple_wheel(
+        "theta", requires_dist=["not-installed-thing>=2", "win-only; sys_platform == 'win32'"]
+    )
     url = index_server.add_file(f"w/{filename}", data)
     got = mp.call(_error_of, url, index_urls=[index_server.url + "/simple"])
     assert got["type"] == "ResolutionError"
@@ -372,16 +417,22 @@ def test_dependencies_met_by_installed_packages_or_by_the_same_call(mp, index_se
     fi, di = simple_wheel("iota", requires_dist=["packaging>=20", "kappa==1.0"])
     fk, dk = simple_wheel("kappa")
     urls = [index_server.add_file(f"w/{fi}", di), index_server.add_file(f"w/{fk}", dk)]
-    assert "installed iota 1.0" in mp.call(_install, urls, index_urls=[index_server.url + "/simple"])
+    assert "installed iota 1.0" in mp.call(
+        _install, urls, index_urls=[index_server.url + "/simple"]
+    )
     assert index_server.count("/simple/*") == 0  # everything was known locally
 
 
 def test_deps_false_skips_dependencies(mp, index_server):
     filename, data = simple_wheel("lambda-pkg", requires_dist=["not-installed-thing"])
-    assert "installed lambda-pkg 1.0" in mp.call(_install, index_server.add_file(f"w/{filename}", data), deps=False)
+    assert "installed lambda-pkg 1.0" in mp.call(
+        _install, index_server.add_file(f"w/{filename}", data), deps=False
+    )
 
 
-def test_by_name_requirement_already_installed_is_satisfied_without_asking_the_index(mp, index_server):
+def test_by_name_requirement_already_installed_is_satisfied_without_asking_the_index(
+    mp, index_server
+):
     report = mp.call(_install, "packaging", index_urls=[index_server.url + "/simple"])
     assert "already satisfied: packaging==" in report
     assert index_server.count("/*") == 0
@@ -395,7 +446,9 @@ async def _list_after_install(url):
 
     await micropip2.install(url)
     listing = micropip2.list()
-    return {name: [p.name, p.version, p.source] for name, p in listing.items()} | {"__str__": str(listing)}
+    return {name: [p.name, p.version, p.source] for name, p in listing.items()} | {
+        "__str__": str(listing)
+    }
 
 
 @pytest.mark.smoke

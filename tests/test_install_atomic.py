@@ -24,13 +24,18 @@ def test_every_bad_wheel_fails_clearly_and_changes_nothing(mp, index_server):
     filename, data = simple_wheel("keeper", "1.0")
     mp.call(_install, index_server.add_file(f"ok/{filename}", data))
     corpus = bad_wheels()
-    urls = [(case.id, index_server.add_file(f"bad/{case.id}/{case.filename}", case.data)) for case in corpus]
+    urls = [
+        (case.id, index_server.add_file(f"bad/{case.id}/{case.filename}", case.data))
+        for case in corpus
+    ]
     results = mp.call(_errors_for, urls)
     problems = []
     for case in corpus:
         got = results[case.id]
         if got["type"] != case.error or case.fragment not in got["message"]:
-            problems.append(f"{case.id}: expected {case.error} with {case.fragment!r}, got {got['type']}: {got['message']}")
+            problems.append(
+                f"{case.id}: expected {case.error} with {case.fragment!r}, got {got['type']}: {got['message']}"
+            )
         if got["changed"]:
             problems.append(f"{case.id}: the environment changed:\n{got['changed']}")
     assert not problems, "\n".join(problems)
@@ -55,7 +60,9 @@ def test_a_failing_wheel_takes_the_good_one_down_with_it(mp, index_server):
     bad = index_server.add_file(f"b/{broken.filename}", broken.data)
     got = mp.call(_two_wheels_second_fails, good, bad)
     assert got["type"] == "InstallFailedError"
-    assert "demo-1.0-py3-none-any.whl" in got["message"] and "load shared libraries" in got["message"]
+    assert (
+        "demo-1.0-py3-none-any.whl" in got["message"] and "load shared libraries" in got["message"]
+    )
     assert got["changed"] == ""
 
 
@@ -78,7 +85,9 @@ def test_a_server_error_page_is_not_unzipped(mp, index_server):
 
 def test_a_wrong_sha256_in_the_url_installs_nothing(mp, index_server):
     url = index_server.add_file("a/alpha-1.0-py3-none-any.whl", simple_wheel("alpha")[1])
-    got = mp.call(_two_wheels_second_fails, url.replace("alpha", "alpha"), url + "#sha256=" + "0" * 64)
+    got = mp.call(
+        _two_wheels_second_fails, url.replace("alpha", "alpha"), url + "#sha256=" + "0" * 64
+    )
     assert got["type"] == "HashMismatchError"
     assert "alpha-1.0-py3-none-any.whl" in got["message"] and "0" * 64 in got["message"]
     assert got["changed"] == ""

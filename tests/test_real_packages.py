@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from corpus import replay_server  # noqa: E402
+from corpus import replay_server
 
 
 @pytest.fixture
@@ -41,7 +41,9 @@ async def _install_aioboto3(index):
     }
 
 
-def test_aioboto3_14_1_0_which_greedy_resolution_cannot_solve_installs_and_imports(runtime_314, aioboto3_index):
+def test_aioboto3_14_1_0_which_greedy_resolution_cannot_solve_installs_and_imports(
+    runtime_314, aioboto3_index
+):
     got = runtime_314.call(_install_aioboto3, aioboto3_index.url + "/simple")
     plan = got["plan"]
     # aiobotocore 2.21.1 caps botocore below 1.37.2, and the newest s3transfer releases need

@@ -15,7 +15,9 @@ async def _plan(requirements, index, **kwargs):
     import micropip2
 
     report = await micropip2.install(requirements, index_urls=[index], dry_run=True, **kwargs)
-    return {item.name: [item.version, item.source, list(item.required_by)] for item in report.plan.items}
+    return {
+        item.name: [item.version, item.source, list(item.required_by)] for item in report.plan.items
+    }
 
 
 async def _failure(requirements, index, **kwargs):
@@ -65,16 +67,30 @@ def test_diamond_conflict_is_solved_by_backtracking(mp, index):
     publish(index, "base", "2.0")
     publish(index, "base", "1.0")
     assert _versions(mp.call(_plan, ["top"], simple(index))) == {
-        "top": "1.0", "left": "1.0", "right": "1.0", "base": "1.0"}
+        "top": "1.0",
+        "left": "1.0",
+        "right": "1.0",
+        "base": "1.0",
+    }
 
 
 def test_the_boto3_botocore_s3transfer_shape_backtracks_to_a_consistent_set(mp, index):
     # aioboto3 pins aiobotocore, which caps botocore; the newest boto3 needs a newer botocore
     publish(index, "aioboto3", "14.1.0", ["aiobotocore[boto3]==2.21.1"])
-    publish(index, "aiobotocore", "2.21.1", ["botocore<1.37.2,>=1.37.0", 'boto3<1.37.2,>=1.37.0; extra == "boto3"'])
+    publish(
+        index,
+        "aiobotocore",
+        "2.21.1",
+        ["botocore<1.37.2,>=1.37.0", 'boto3<1.37.2,>=1.37.0; extra == "boto3"'],
+    )
     for patch in range(0, 5):
         publish(index, "botocore", f"1.37.{patch}")
-        publish(index, "boto3", f"1.37.{patch}", [f"botocore<1.38.0,>=1.37.{patch}", "s3transfer<0.12.0,>=0.11.0"])
+        publish(
+            index,
+            "boto3",
+            f"1.37.{patch}",
+            [f"botocore<1.38.0,>=1.37.{patch}", "s3transfer<0.12.0,>=0.11.0"],
+        )
     publish(index, "s3transfer", "0.11.3", ["botocore<2.0a.0,>=1.36.0"])
     publish(index, "s3transfer", "0.11.4", ["botocore<2.0a.0,>=1.37.4"])
     plan = _versions(mp.call(_plan, ["aioboto3==14.1.0"], simple(index)))
@@ -85,7 +101,9 @@ def test_the_boto3_botocore_s3transfer_shape_backtracks_to_a_consistent_set(mp, 
 
 def test_requires_python_from_the_index_and_from_metadata_is_honoured(mp, index):
     publish(index, "modern", "4.0", requires_python=">=3.99")  # the index lists Requires-Python
-    publish(index, "modern", "3.0", requires_python=">=3.98", listed_requires_python=False)  # only the metadata says it
+    publish(
+        index, "modern", "3.0", requires_python=">=3.98", listed_requires_python=False
+    )  # only the metadata says it
     publish(index, "modern", "2.0", requires_python=">=3.10")
     assert _versions(mp.call(_plan, ["modern"], simple(index))) == {"modern": "2.0"}
     assert index.count("/files/modern-4.0-py3-none-any.whl.metadata") == 0  # never considered
@@ -114,13 +132,25 @@ def test_extras_apply_only_to_the_package_they_were_asked_for(mp, index):
     publish(index, "plugin", "1.0")
     publish(index, "friend-only-extra-dep", "1.0")
     assert _versions(mp.call(_plan, ["host"], simple(index))) == {"host": "1.0", "friend": "1.0"}
-    assert _versions(mp.call(_plan, ["host[extra]"], simple(index))) == {"host": "1.0", "friend": "1.0", "plugin": "1.0"}
+    assert _versions(mp.call(_plan, ["host[extra]"], simple(index))) == {
+        "host": "1.0",
+        "friend": "1.0",
+        "plugin": "1.0",
+    }
 
 
 def test_markers_are_evaluated_for_emscripten(mp, index):
-    publish(index, "portable", "1.0", ['winonly; sys_platform == "win32"', 'webonly; sys_platform == "emscripten"'])
+    publish(
+        index,
+        "portable",
+        "1.0",
+        ['winonly; sys_platform == "win32"', 'webonly; sys_platform == "emscripten"'],
+    )
     publish(index, "webonly", "1.0")
-    assert _versions(mp.call(_plan, ["portable"], simple(index))) == {"portable": "1.0", "webonly": "1.0"}
+    assert _versions(mp.call(_plan, ["portable"], simple(index))) == {
+        "portable": "1.0",
+        "webonly": "1.0",
+    }
 
 
 def test_constraints_narrow_versions_without_adding_packages(mp, index):
@@ -128,7 +158,9 @@ def test_constraints_narrow_versions_without_adding_packages(mp, index):
     publish(index, "dep", "1.0")
     publish(index, "dep", "2.0")
     publish(index, "unrelated", "1.0")
-    plan = _versions(mp.call(_plan, ["wants"], simple(index), constraints=["dep<2", "unrelated==1.0"]))
+    plan = _versions(
+        mp.call(_plan, ["wants"], simple(index), constraints=["dep<2", "unrelated==1.0"])
+    )
     assert plan == {"wants": "1.0", "dep": "1.0"}
 
 
@@ -168,7 +200,10 @@ def test_no_compatible_wheel_lists_each_file_and_why(mp, index):
     publish(index, "stubborn", "0.9", requires_python=">=4")
     message = mp.call(_failure, ["stubborn"], simple(index))
     assert "ResolutionError" in message
-    assert f"stubborn-1.0-cp{py}-cp{py}-pyemscripten_{other}_wasm32.whl: built for platform {other}" in message
+    assert (
+        f"stubborn-1.0-cp{py}-cp{py}-pyemscripten_{other}_wasm32.whl: built for platform {other}"
+        in message
+    )
     assert "built for Linux" in message
     assert "requires Python >=4" in message
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
-
 from tests.support.publish import publish
 from tests.support.wheels import WheelSpec, build_wheel
 
@@ -20,15 +18,24 @@ def simple(server):
 
 def lock_entry(server, name, version, depends=(), requires=(), *, missing=False):
     """Serve a wheel under /lock/ and describe it as a pyodide-lock.json package entry."""
-    spec = WheelSpec(name=name, version=version, files={f"{name.replace('-', '_')}/__init__.py": f"VERSION = {version!r}\n"},
-                     requires_dist=list(requires))
+    spec = WheelSpec(
+        name=name,
+        version=version,
+        files={f"{name.replace('-', '_')}/__init__.py": f"VERSION = {version!r}\n"},
+        requires_dist=list(requires),
+    )
     data = build_wheel(spec)
     if not missing:
         server.add_file(f"lock/{spec.filename}", data)
     return {
-        "name": name, "version": version, "file_name": spec.filename, "install_dir": "site",
-        "sha256": hashlib.sha256(data).hexdigest(), "package_type": "package",
-        "imports": [name.replace("-", "_")], "depends": list(depends),
+        "name": name,
+        "version": version,
+        "file_name": spec.filename,
+        "install_dir": "site",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "package_type": "package",
+        "imports": [name.replace("-", "_")],
+        "depends": list(depends),
     }
 
 
@@ -41,11 +48,17 @@ async def _with_lock(requirements, index, packages, base, dry_run=True, **kwargs
         report = await manager.install(requirements, index_urls=[index], dry_run=dry_run, **kwargs)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
-    return {item.name: [item.version, item.source] for item in (report.plan.items if dry_run else report.installed)}
+    return {
+        item.name: [item.version, item.source]
+        for item in (report.plan.items if dry_run else report.installed)
+    }
 
 
 def test_lockfile_packages_are_preferred_and_need_no_index_request(mp, index_server):
-    packages = {"pyd": lock_entry(index_server, "pyd", "2.0", depends=["tx"]), "tx": lock_entry(index_server, "tx", "4.15")}
+    packages = {
+        "pyd": lock_entry(index_server, "pyd", "2.0", depends=["tx"]),
+        "tx": lock_entry(index_server, "tx", "4.15"),
+    }
     publish(index_server, "pyd", "3.0", ["tx"])
     plan = mp.call(_with_lock, ["pyd"], simple(index_server), packages, index_server.url + "/lock/")
     assert plan == {"pyd": ["2.0", "lockfile"], "tx": ["4.15", "lockfile"]}
@@ -54,38 +67,70 @@ def test_lockfile_packages_are_preferred_and_need_no_index_request(mp, index_ser
 
 def test_a_user_pin_is_never_overridden_by_a_lockfile_dependency(mp, index_server):
     # micropip#103: ["typing-extensions==4.10", "pydantic"] installed the lockfile's typing-extensions
-    packages = {"pyd": lock_entry(index_server, "pyd", "2.0", depends=["tx"]), "tx": lock_entry(index_server, "tx", "4.15")}
+    packages = {
+        "pyd": lock_entry(index_server, "pyd", "2.0", depends=["tx"]),
+        "tx": lock_entry(index_server, "tx", "4.15"),
+    }
     publish(index_server, "tx", "4.10")
     publish(index_server, "tx", "4.15")
-    plan = mp.call(_with_lock, ["tx==4.10", "pyd"], simple(index_server), packages, index_server.url + "/lock/")
+    plan = mp.call(
+        _with_lock, ["tx==4.10", "pyd"], simple(index_server), packages, index_server.url + "/lock/"
+    )
     assert plan == {"pyd": ["2.0", "lockfile"], "tx": ["4.10", "index"]}
 
 
 def test_an_index_version_asked_for_wins_over_the_lockfile(mp, index_server):
     packages = {"pyd": lock_entry(index_server, "pyd", "2.0")}
     publish(index_server, "pyd", "3.0")
-    plan = mp.call(_with_lock, ["pyd>=3"], simple(index_server), packages, index_server.url + "/lock/")
+    plan = mp.call(
+        _with_lock, ["pyd>=3"], simple(index_server), packages, index_server.url + "/lock/"
+    )
     assert plan == {"pyd": ["3.0", "index"]}
 
 
 def test_extras_of_lockfile_packages_work(mp, index_server):
     # micropip#69: extras of lockfile packages were dropped; the lockfile names no extras, so
     # micropip2 reads the wheel's own METADATA when extras are asked for
-    packages = {"pyd": lock_entry(index_server, "pyd", "2.0", requires=['emailer>=1; extra == "email"'])}
+    packages = {
+        "pyd": lock_entry(index_server, "pyd", "2.0", requires=['emailer>=1; extra == "email"'])
+    }
     publish(index_server, "emailer", "1.0")
-    plan = mp.call(_with_lock, ["pyd[email]"], simple(index_server), packages, index_server.url + "/lock/")
+    plan = mp.call(
+        _with_lock, ["pyd[email]"], simple(index_server), packages, index_server.url + "/lock/"
+    )
     assert plan == {"pyd": ["2.0", "lockfile"], "emailer": ["1.0", "index"]}
 
 
 def test_a_lockfile_package_that_fails_to_download_is_an_error(mp, index_server):
     packages = {"ghost": lock_entry(index_server, "ghost", "1.0", missing=True)}
-    message = mp.call(_with_lock, ["ghost"], simple(index_server), packages, index_server.url + "/lock/", dry_run=False)
-    assert message.startswith("DownloadError") and "ghost-1.0-py3-none-any.whl" in message and "404" in message
+    message = mp.call(
+        _with_lock,
+        ["ghost"],
+        simple(index_server),
+        packages,
+        index_server.url + "/lock/",
+        dry_run=False,
+    )
+    assert (
+        message.startswith("DownloadError")
+        and "ghost-1.0-py3-none-any.whl" in message
+        and "404" in message
+    )
 
 
 def test_lockfile_packages_install_and_import(mp, index_server):
-    packages = {"pyd": lock_entry(index_server, "pyd", "2.0", depends=["tx"]), "tx": lock_entry(index_server, "tx", "4.15")}
-    installed = mp.call(_with_lock, ["pyd"], simple(index_server), packages, index_server.url + "/lock/", dry_run=False)
+    packages = {
+        "pyd": lock_entry(index_server, "pyd", "2.0", depends=["tx"]),
+        "tx": lock_entry(index_server, "tx", "4.15"),
+    }
+    installed = mp.call(
+        _with_lock,
+        ["pyd"],
+        simple(index_server),
+        packages,
+        index_server.url + "/lock/",
+        dry_run=False,
+    )
     assert installed == {"pyd": ["2.0", "lockfile"], "tx": ["4.15", "lockfile"]}
     assert mp.run("import pyd, tx; [pyd.VERSION, tx.VERSION]") == ["2.0", "4.15"]
 
@@ -127,8 +172,10 @@ def test_upgrading_an_imported_package_is_reported(mp, index_server):
     old = publish(index_server, "upgradable", "1.0")
     publish(index_server, "upgradable", "2.0")
     warnings = mp.call(_upgrade_loaded, simple(index_server), old)
-    assert warnings == ["upgradable 1.0 was already imported; the running program keeps using it until "
-                        "restarted, although 2.0 is now installed"]
+    assert warnings == [
+        "upgradable 1.0 was already imported; the running program keeps using it until "
+        "restarted, although 2.0 is now installed"
+    ]
 
 
 async def _upgrade_by_name(index, old_url):
@@ -138,7 +185,11 @@ async def _upgrade_by_name(index, old_url):
 
     await micropip2.install(old_url)
     report = await micropip2.install("upgradable>=2", index_urls=[index])
-    return [importlib.metadata.version("upgradable"), [i.version for i in report.installed], report.warnings]
+    return [
+        importlib.metadata.version("upgradable"),
+        [i.version for i in report.installed],
+        report.warnings,
+    ]
 
 
 def test_a_requirement_the_installed_version_does_not_meet_upgrades_it(mp, index_server):
@@ -154,7 +205,9 @@ async def _own_dependency_then_more(index):
     import importlib.metadata
 
     versions = [importlib.metadata.version("resolvelib"), importlib.metadata.version("attrs")]
-    await micropip2.install("after-that", index_urls=[index])  # micropip2 still resolves and installs
+    await micropip2.install(
+        "after-that", index_urls=[index]
+    )  # micropip2 still resolves and installs
     import after_that
 
     return versions + [after_that.VERSION]
@@ -181,7 +234,9 @@ def test_verbose_prints_pip_like_progress(mp, index_server):
     assert "Successfully installed chatty-1.0" in out
 
 
-def test_a_binary_package_only_built_for_the_other_platform_year_is_reported_as_such(mp, index_server):
+def test_a_binary_package_only_built_for_the_other_platform_year_is_reported_as_such(
+    mp, index_server
+):
     from pathlib import Path
 
     other = {"2026_0": "2025_0", "2025_0": "2026_0"}[mp.abi_version]
@@ -189,8 +244,11 @@ def test_a_binary_package_only_built_for_the_other_platform_year_is_reported_as_
     index_server.add_wheel(wheels / f"uuid_utils-1.2.0-cp310-abi3-pyemscripten_{other}_wasm32.whl")
     message = mp.call(_failure, ["uuid-utils"], simple(index_server))
     assert "ResolutionError" in message
-    assert f"uuid_utils-1.2.0-cp310-abi3-pyemscripten_{other}_wasm32.whl: abi3 wheel built for platform {other}" in message
-    assert f"the index has no wheel of uuid-utils that fits" in message
+    assert (
+        f"uuid_utils-1.2.0-cp310-abi3-pyemscripten_{other}_wasm32.whl: abi3 wheel built for platform {other}"
+        in message
+    )
+    assert "the index has no wheel of uuid-utils that fits" in message
 
 
 # -- lockfile entries that are not wheels ----------------------------------------------------------
@@ -202,12 +260,19 @@ async def _install_shared_library(break_it):
     import micropip2
 
     if break_it:  # point the distribution's entry at a file that is not there
-        getattr(pyodide_js._api.lockfile_packages, "libblosc2-test").file_name = "libblosc2-test-missing.zip"
+        getattr(
+            pyodide_js._api.lockfile_packages, "libblosc2-test"
+        ).file_name = "libblosc2-test-missing.zip"
     try:
         report = await micropip2.install("libblosc2-test")
     except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {exc}", "loaded": "libblosc2-test" in pyodide_js.loadedPackages.to_py()}
-    libraries = [p for p in pyodide_js._module.LDSO.loadedLibsByName.to_py() if p.endswith("libblosc2.so")]
+        return {
+            "error": f"{type(exc).__name__}: {exc}",
+            "loaded": "libblosc2-test" in pyodide_js.loadedPackages.to_py(),
+        }
+    libraries = [
+        p for p in pyodide_js._module.LDSO.loadedLibsByName.to_py() if p.endswith("libblosc2.so")
+    ]
     return {
         "installed": [[i.name, i.version, i.source] for i in report.installed],
         "loaded": "libblosc2-test" in pyodide_js.loadedPackages.to_py(),
@@ -225,5 +290,7 @@ def test_a_shared_library_of_the_distribution_is_loaded_by_pyodide(mp):
 
 def test_a_shared_library_that_fails_to_load_is_an_error_not_a_log_line(mp):
     got = mp.call(_install_shared_library, True)
-    assert got["error"].startswith("DownloadError: Pyodide could not load libblosc2-test from its distribution")
+    assert got["error"].startswith(
+        "DownloadError: Pyodide could not load libblosc2-test from its distribution"
+    )
     assert not got["loaded"]

@@ -42,7 +42,9 @@ def test_2025_accepts_the_legacy_alias_right_after_its_pep783_name():
     ]
 
 
-@pytest.mark.parametrize("other", ["pyemscripten_2025_0_wasm32", "pyemscripten_2026_5_wasm32", "pyodide_2026_0_wasm32"])
+@pytest.mark.parametrize(
+    "other", ["pyemscripten_2025_0_wasm32", "pyemscripten_2026_5_wasm32", "pyodide_2026_0_wasm32"]
+)
 def test_no_other_platform_version_is_accepted(other):
     assert not any(other in tag for tag in _tags(Target.for_pyodide("314.0.7")))
 
@@ -82,7 +84,10 @@ def test_markers_describe_emscripten():
 @pytest.mark.parametrize(
     "filename, reason",
     [
-        ("uuid_utils-1.2.0-cp310-abi3-pyemscripten_2025_0_wasm32.whl", "abi3 wheel built for platform 2025_0"),
+        (
+            "uuid_utils-1.2.0-cp310-abi3-pyemscripten_2025_0_wasm32.whl",
+            "abi3 wheel built for platform 2025_0",
+        ),
         ("librt-0.16.0-cp313-cp313-pyemscripten_2025_0_wasm32.whl", "built for platform 2025_0"),
         ("librt-0.16.0-cp313-cp313-pyemscripten_2026_0_wasm32.whl", "built for CPython 3.13"),
         ("x-1-cp315-abi3-pyemscripten_2026_0_wasm32.whl", "abi3 wheel needs CPython >= 3.15"),

@@ -12,7 +12,9 @@ from tests.support.bad_wheels import bad_wheels
 from tests.support.wheels import WheelSpec, build_wheel, simple_wheel
 
 TARGETS = [Target.for_pyodide("314.0.7"), Target.for_pyodide("0.29.5")]
-CASES = [case for case in bad_wheels() if case.host_checkable and case.error != "InstallFailedError"]
+CASES = [
+    case for case in bad_wheels() if case.host_checkable and case.error != "InstallFailedError"
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -58,8 +60,13 @@ def test_root_goes_to_platlib_when_not_purelib():
 
 
 def test_name_and_version_compare_normalized():
-    spec = WheelSpec(name="My.Package", version="1.0", files={"x.py": ""},
-                     metadata_name="my_package", dist_info_name="My_Package-1.0.0.dist-info")
+    spec = WheelSpec(
+        name="My.Package",
+        version="1.0",
+        files={"x.py": ""},
+        metadata_name="my_package",
+        dist_info_name="My_Package-1.0.0.dist-info",
+    )
     wheel = read_wheel("my_package-1.0-py3-none-any.whl", build_wheel(spec))
     assert (wheel.name, str(wheel.version)) == ("my-package", "1.0")
 
@@ -70,7 +77,9 @@ def test_sha384_record_hashes_are_accepted():
 
     data = b"VALUE = 1\n"
     digest = base64.urlsafe_b64encode(hashlib.sha384(data).digest()).rstrip(b"=").decode()
-    spec = WheelSpec(files={"demo/__init__.py": data}, record_overrides={"demo/__init__.py": f"sha384={digest}"})
+    spec = WheelSpec(
+        files={"demo/__init__.py": data}, record_overrides={"demo/__init__.py": f"sha384={digest}"}
+    )
     assert read_wheel(spec.filename, build_wheel(spec)).name == "demo"
 
 

@@ -50,7 +50,9 @@ async def check_lock(lock: Lock, target: Target, runtime: Runtime) -> list[Probl
     """Every reason ``lock`` would not install for ``target`` (empty: it installs)."""
     problems = _lock_level(lock, target)
     entries = [e for e in lock.packages if _applies(e, target, problems)]
-    checked = await bounded(entries, lambda entry: _check_entry(entry, lock.base_url, target, runtime))
+    checked = await bounded(
+        entries, lambda entry: _check_entry(entry, lock.base_url, target, runtime)
+    )
     metadata: dict[NormalizedName, Metadata] = {}
     for entry, (entry_problems, meta) in zip(entries, checked):
         problems += entry_problems
@@ -61,7 +63,10 @@ async def check_lock(lock: Lock, target: Target, runtime: Runtime) -> list[Probl
 
 
 def _lock_level(lock: Lock, target: Target) -> list[Problem]:
-    return [Problem("the lock", f"it {what}", f"this is {target.describe()}") for what in target_mismatches(lock, target)]
+    return [
+        Problem("the lock", f"it {what}", f"this is {target.describe()}")
+        for what in target_mismatches(lock, target)
+    ]
 
 
 def _applies(entry: LockEntry, target: Target, problems: list[Problem]) -> bool:
@@ -70,7 +75,9 @@ def _applies(entry: LockEntry, target: Target, problems: list[Problem]) -> bool:
     try:
         return Marker(entry.marker).evaluate({**target.marker_environment, "extra": ""})
     except InvalidMarker as exc:
-        problems.append(Problem(_label(entry), f"marker {entry.marker!r}", f"cannot be read: {exc}"))
+        problems.append(
+            Problem(_label(entry), f"marker {entry.marker!r}", f"cannot be read: {exc}")
+        )
         return False
 
 
@@ -83,13 +90,26 @@ async def _check_entry(
         return [Problem(label, "no file", "the lock lists no file to install it from")], None
     wheels = [f for f in entry.files if f.file_name.endswith(".whl")]
     fits = {f.file_name: check_wheel_tags(f.file_name, target) for f in wheels}
-    usable = sorted((f for f in wheels if fits[f.file_name].ok), key=lambda f: fits[f.file_name].rank or 0)
+    usable = sorted(
+        (f for f in wheels if fits[f.file_name].ok), key=lambda f: fits[f.file_name].rank or 0
+    )
     if wheels and not usable:
         for f in wheels:
-            problems.append(Problem(label, f.file_name, f"does not fit {target.describe()}: {fits[f.file_name].reason}"))
+            problems.append(
+                Problem(
+                    label,
+                    f.file_name,
+                    f"does not fit {target.describe()}: {fits[f.file_name].reason}",
+                )
+            )
     if entry.requires_python and not python_fits(entry.requires_python, target):
-        problems.append(Problem(label, f"requires-python {entry.requires_python}",
-                                f"{target.describe()} runs Python {target.python_version}"))
+        problems.append(
+            Problem(
+                label,
+                f"requires-python {entry.requires_python}",
+                f"{target.describe()} runs Python {target.python_version}",
+            )
+        )
     fetched = await bounded(entry.files, lambda f: fetch_checked(f, base, runtime), limit=2)
     data_of: dict[LockedFile, bytes | None] = {}
     for file, (data, why) in zip(entry.files, fetched):
@@ -105,15 +125,27 @@ async def _check_entry(
         problems.append(Problem(label, wheel_file.file_name, str(exc)))
         return problems, None
     if meta.name != entry.name or not _same_version(meta.version, entry.version):
-        problems.append(Problem(label, wheel_file.file_name, f"holds {meta.name} {meta.version}, not the package "
-                                "the lock names"))
+        problems.append(
+            Problem(
+                label,
+                wheel_file.file_name,
+                f"holds {meta.name} {meta.version}, not the package the lock names",
+            )
+        )
     if not python_fits(meta.requires_python, target):
-        problems.append(Problem(label, f"Requires-Python {meta.requires_python}",
-                                f"{target.describe()} runs Python {target.python_version}"))
+        problems.append(
+            Problem(
+                label,
+                f"Requires-Python {meta.requires_python}",
+                f"{target.describe()} runs Python {target.python_version}",
+            )
+        )
     return problems, meta
 
 
-def _dependencies(entries: list[LockEntry], metadata: Mapping[NormalizedName, Metadata], target: Target) -> list[Problem]:
+def _dependencies(
+    entries: list[LockEntry], metadata: Mapping[NormalizedName, Metadata], target: Target
+) -> list[Problem]:
     by_name = {e.name: e for e in entries}
     problems = []
     missing: set[tuple[NormalizedName, NormalizedName]] = set()
@@ -123,14 +155,30 @@ def _dependencies(entries: list[LockEntry], metadata: Mapping[NormalizedName, Me
         label = _label(by_name[name])
         if dep is None:
             missing.add((name, dep_name))
-            problems.append(Problem(label, f"requires {requirement}", "the lock does not contain "
-                                    f"{requirement.name}"))
+            problems.append(
+                Problem(
+                    label,
+                    f"requires {requirement}",
+                    f"the lock does not contain {requirement.name}",
+                )
+            )
         elif not requirement.specifier.contains(dep.version, prereleases=True):
-            problems.append(Problem(label, f"requires {requirement}", f"the lock pins {dep.display_name} {dep.version}"))
+            problems.append(
+                Problem(
+                    label,
+                    f"requires {requirement}",
+                    f"the lock pins {dep.display_name} {dep.version}",
+                )
+            )
     for entry in entries:  # pyodide-lock's names-only depends (said once per missing name)
         for dep in entry.depends:
-            if canonicalize_name(dep) not in by_name and (entry.name, canonicalize_name(dep)) not in missing:
-                problems.append(Problem(_label(entry), f"depends on {dep}", "the lock does not contain it"))
+            if (
+                canonicalize_name(dep) not in by_name
+                and (entry.name, canonicalize_name(dep)) not in missing
+            ):
+                problems.append(
+                    Problem(_label(entry), f"depends on {dep}", "the lock does not contain it")
+                )
     return problems
 
 
@@ -161,7 +209,10 @@ def _marker_holds(requirement: Requirement, extras: set[str], target: Target) ->
     if requirement.marker is None:
         return True
     environment = dict(target.marker_environment)
-    return any(requirement.marker.evaluate({**environment, "extra": extra}) for extra in ["", *sorted(extras)])
+    return any(
+        requirement.marker.evaluate({**environment, "extra": extra})
+        for extra in ["", *sorted(extras)]
+    )
 
 
 def _same_version(version: Version, text: str) -> bool:

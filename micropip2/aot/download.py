@@ -39,9 +39,16 @@ async def download_lock(lock: Lock, target: Target, folder: Path, runtime: Runti
         (folder / selected.file.file_name).write_bytes(data)
         local = LockedFile(selected.file.file_name, selected.file.file_name, digest, len(data))
         entries.append(replace(selected.entry, files=(local,), marker=None))
-    local_lock = replace(lock, format="pyodide-lock", packages=tuple(entries), base_url=str(folder),
-                         info=lock.info or info_for(target))
-    (folder / LOCK_NAME).write_text(render_lock(local_lock, "pyodide-lock", target), encoding="utf-8")
+    local_lock = replace(
+        lock,
+        format="pyodide-lock",
+        packages=tuple(entries),
+        base_url=str(folder),
+        info=lock.info or info_for(target),
+    )
+    (folder / LOCK_NAME).write_text(
+        render_lock(local_lock, "pyodide-lock", target), encoding="utf-8"
+    )
     return local_lock
 
 
@@ -50,6 +57,8 @@ def _refuse_duplicate_names(chosen: list[Selected]) -> None:
     for selected in chosen:
         name = selected.file.file_name
         if name in seen and seen[name] != selected.url:
-            raise DownloadError(f"two files are named {name} ({seen[name]} and {selected.url}); "
-                                "they cannot share one folder")
+            raise DownloadError(
+                f"two files are named {name} ({seen[name]} and {selected.url}); "
+                "they cannot share one folder"
+            )
         seen[name] = selected.url

@@ -36,7 +36,9 @@ async def fetch_checked(file: LockedFile, base: str, runtime: Runtime) -> tuple[
     return data, ""
 
 
-async def bounded(items: Iterable[T], work: Callable[[T], Awaitable[R]], limit: int = MAX_CONCURRENT) -> list[R]:
+async def bounded(
+    items: Iterable[T], work: Callable[[T], Awaitable[R]], limit: int = MAX_CONCURRENT
+) -> list[R]:
     """``work`` over ``items``, at most ``limit`` at a time, results in order."""
     gate = asyncio.Semaphore(limit)
 

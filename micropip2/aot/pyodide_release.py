@@ -67,11 +67,14 @@ def load_release_lock(version: str | None, lock_ref: str | None) -> ReleaseLock:
     npm = NPM_TARBALL.format(version=version)
     try:
         data = _member_of_tarball(_get(npm), NPM_MEMBER, npm)
-        return ReleaseLock(_remember(cached, data, f"{npm} ({NPM_MEMBER})"), f"{npm} ({NPM_MEMBER})", None)
+        return ReleaseLock(
+            _remember(cached, data, f"{npm} ({NPM_MEMBER})"), f"{npm} ({NPM_MEMBER})", None
+        )
     except DownloadError as exc:
         problems.append(str(exc))
     raise PyodideLockError(
-        f"cannot get the pyodide-lock.json of Pyodide {version}:\n  " + "\n  ".join(problems)
+        f"cannot get the pyodide-lock.json of Pyodide {version}:\n  "
+        + "\n  ".join(problems)
         + "\npass it with --pyodide-lock PATH_OR_URL"
     )
 
@@ -93,7 +96,11 @@ def _parse(data: bytes, source: str) -> dict[str, Any]:
         document = json.loads(data)
     except ValueError as exc:
         raise PyodideLockError(f"{source} is not JSON: {exc}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("info"), dict) or "packages" not in document:
+    if (
+        not isinstance(document, dict)
+        or not isinstance(document.get("info"), dict)
+        or "packages" not in document
+    ):
         raise PyodideLockError(f"{source} is not a pyodide-lock.json (no info and packages)")
     return document
 

@@ -22,8 +22,13 @@ class Collected:
     pre: bool = False
 
 
-def read_requirements(path: str, collected: Collected, *, as_constraints: bool = False,
-                      _seen: frozenset[Path] = frozenset()) -> Collected:
+def read_requirements(
+    path: str,
+    collected: Collected,
+    *,
+    as_constraints: bool = False,
+    _seen: frozenset[Path] = frozenset(),
+) -> Collected:
     """Add the lines of ``path`` to ``collected`` (as constraints for a ``-c`` file)."""
     file = Path(path)
     if file.resolve() in _seen:
@@ -31,7 +36,9 @@ def read_requirements(path: str, collected: Collected, *, as_constraints: bool =
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InvalidRequirementError(f"cannot read the requirements file {path}: {exc.strerror}") from None
+        raise InvalidRequirementError(
+            f"cannot read the requirements file {path}: {exc.strerror}"
+        ) from None
     seen = _seen | {file.resolve()}
     for number, line in _logical_lines(text):
         where = f"{path}:{number}"
@@ -42,8 +49,12 @@ def read_requirements(path: str, collected: Collected, *, as_constraints: bool =
         option, value = _option(words, where)
         if option in ("-r", "--requirement", "-c", "--constraint"):
             nested = str(file.parent / value)
-            read_requirements(nested, collected, as_constraints=as_constraints or option in ("-c", "--constraint"),
-                              _seen=seen)
+            read_requirements(
+                nested,
+                collected,
+                as_constraints=as_constraints or option in ("-c", "--constraint"),
+                _seen=seen,
+            )
         elif option in ("-i", "--index-url"):
             collected.index_urls.insert(0, value)
         elif option == "--extra-index-url":
@@ -51,7 +62,9 @@ def read_requirements(path: str, collected: Collected, *, as_constraints: bool =
         elif option == "--pre":
             collected.pre = True
         else:
-            raise InvalidRequirementError(f"{where}: micropip2 does not support the option {option}")
+            raise InvalidRequirementError(
+                f"{where}: micropip2 does not support the option {option}"
+            )
     return collected
 
 

@@ -38,7 +38,9 @@ async def resolve_for_target(
     request = build_request(list(requirements), list(constraints), None, target)
     client = IndexClient(runtime, list(index_urls), strategy=index_strategy)
     knowledge = Knowledge(client, runtime, target, distribution, {})  # nothing counts as installed
-    options = Options(pre=pre, constraints=request.constraints, url_candidates=request.url_candidates)
+    options = Options(
+        pre=pre, constraints=request.constraints, url_candidates=request.url_candidates
+    )
     try:
         resolved = await resolve(request.requirements, knowledge, options)
     finally:

@@ -19,4 +19,6 @@ def is_shared_library(path: str) -> bool:
 
 def load_order(paths: list[str]) -> list[str]:
     """Libraries vendored in ``<name>.libs/`` directories first, then extension modules."""
-    return sorted(paths, key=lambda p: (not any(part.endswith(".libs") for part in p.split("/")[:-1]), p))
+    return sorted(
+        paths, key=lambda p: (not any(part.endswith(".libs") for part in p.split("/")[:-1]), p)
+    )

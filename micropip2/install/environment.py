@@ -43,7 +43,12 @@ class Environment:
         """The directory a ``.data/<scheme>/`` (or root) file is written below."""
         if scheme == "headers":
             return self.include / project
-        return {"purelib": self.purelib, "platlib": self.platlib, "scripts": self.scripts, "data": self.data}[scheme]
+        return {
+            "purelib": self.purelib,
+            "platlib": self.platlib,
+            "scripts": self.scripts,
+            "data": self.data,
+        }[scheme]
 
     def owns(self, path: Path) -> bool:
         """Whether ``path`` is a place an installer may write or remove.
@@ -52,7 +57,9 @@ class Environment:
         nor the user's files, temporary files or devices.
         """
         path = Path(os.path.realpath(path))
-        if any(_inside(path, root) for root in (self.purelib, self.platlib, self.scripts, self.include)):
+        if any(
+            _inside(path, root) for root in (self.purelib, self.platlib, self.scripts, self.include)
+        ):
             return True
         if _inside(path, self.stdlib) or any(_inside(path, Path(p)) for p in _NEVER_OWNED):
             return False

@@ -12,7 +12,10 @@ from ..runtime import Runtime
 
 
 async def fetch_file(
-    url: str, runtime: Runtime, headers: Mapping[str, str] | None = None, credentials: str | None = None
+    url: str,
+    runtime: Runtime,
+    headers: Mapping[str, str] | None = None,
+    credentials: str | None = None,
 ) -> bytes:
     """``http(s)://``, a URL relative to the page (or, on Node, to the working directory),
     ``file:`` (a file of the host, on Node) or ``emfs:`` (the Emscripten file system)."""
@@ -22,7 +25,9 @@ async def fetch_file(
         try:
             return Path(path).read_bytes()
         except OSError as exc:
-            raise DownloadError(f"could not read {path!r} in the Emscripten file system: {exc.strerror}") from None
+            raise DownloadError(
+                f"could not read {path!r} in the Emscripten file system: {exc.strerror}"
+            ) from None
     if parts.scheme == "file":
         return await runtime.read_host_file(unquote(parts.path))
     return await runtime.fetch(url, headers, credentials)

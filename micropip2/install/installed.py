@@ -83,7 +83,11 @@ def _source(dist: Distribution, installer: str) -> str:
         return f"{record.get('kind', 'url')}: {record.get('url', 'unknown')}"
     if installer == "pyodide.loadPackage":
         channel = (dist.read_text("PYODIDE_SOURCE") or "").strip()
-        return "pyodide distribution" if channel in ("", "pyodide") else f"pyodide distribution: {channel}"
+        return (
+            "pyodide distribution"
+            if channel in ("", "pyodide")
+            else f"pyodide distribution: {channel}"
+        )
     direct_url = dist.read_text("direct_url.json")
     if direct_url:
         url = json.loads(direct_url).get("url", "unknown")

@@ -37,7 +37,9 @@ class Journal:
             return True
         return os.path.dirname(path) not in self._new_dirs and os.path.lexists(path)
 
-    def write(self, path: str, data: bytes, mode: int = 0o644, *, exists: bool | None = None) -> None:
+    def write(
+        self, path: str, data: bytes, mode: int = 0o644, *, exists: bool | None = None
+    ) -> None:
         """Write ``path`` (saving what it replaces). The hot loop of an install: plain os calls;
         ``exists`` spares a stat when the caller already knows."""
         parent = os.path.dirname(path)
@@ -68,7 +70,12 @@ class Journal:
     def remove_empty_dirs(self, start: Path, stop: Path) -> None:
         """Remove ``start`` and its parents while empty, never ``stop`` or above."""
         current = start
-        while current != stop and stop in current.parents and current.is_dir() and not any(current.iterdir()):
+        while (
+            current != stop
+            and stop in current.parents
+            and current.is_dir()
+            and not any(current.iterdir())
+        ):
             current.rmdir()
             self.saved.setdefault(current, _Saved(b"", -1))  # -1: a directory to recreate
             current = current.parent
@@ -80,7 +87,9 @@ class Journal:
             _try(problems, f"remove {created}", lambda p=created: Path(p).unlink(missing_ok=True))
         for directory in reversed(self.created_dirs):
             _try(problems, f"remove directory {directory}", lambda d=directory: _rmdir_if_empty(d))
-        for path in sorted((p for p, s in self.saved.items() if s.mode == -1), key=lambda p: len(p.parts)):
+        for path in sorted(
+            (p for p, s in self.saved.items() if s.mode == -1), key=lambda p: len(p.parts)
+        ):
             _try(problems, f"recreate directory {path}", lambda p=path: p.mkdir(exist_ok=True))
         for path, saved in self.saved.items():
             if saved.mode != -1:
@@ -118,5 +127,3 @@ def _try(problems: list[str], what: str, action) -> None:  # type: ignore[no-unt
         action()
     except OSError as exc:
         problems.append(f"could not {what}: {exc.strerror or exc}")
-
-

@@ -45,7 +45,10 @@ class WheelInstall:
 
 
 async def install_wheels(
-    items: list[WheelInstall], env: Environment, runtime: Runtime, removals: Sequence[InstalledDist] = ()
+    items: list[WheelInstall],
+    env: Environment,
+    runtime: Runtime,
+    removals: Sequence[InstalledDist] = (),
 ) -> None:
     """Install ``items`` and uninstall ``removals`` together; on failure leave files and
     ``loadedPackages`` as they were."""
@@ -94,7 +97,9 @@ class Transaction:
         importlib.invalidate_caches()
         for item in self.written:
             with self._step(item.wheel.filename, "load shared libraries"):
-                libraries = [_destination(m, item.wheel, self.env) for m in item.wheel.shared_libraries]
+                libraries = [
+                    _destination(m, item.wheel, self.env) for m in item.wheel.shared_libraries
+                ]
                 for library in load_order(libraries):
                     await self.runtime.load_dynlib(library)
         for dist in self.removed:
@@ -111,7 +116,11 @@ class Transaction:
             return exc
         if isinstance(exc.cause, InstallConflictError):
             return exc.cause
-        restored = "the environment is as it was" if not problems else "restoring failed: " + "; ".join(problems)
+        restored = (
+            "the environment is as it was"
+            if not problems
+            else "restoring failed: " + "; ".join(problems)
+        )
         return InstallFailedError(
             f"installing {exc.current} failed while trying to {exc.step}: {_reason(exc.cause)}; "
             f"nothing was installed, {restored}"
@@ -140,8 +149,12 @@ def _write_wheel(item: WheelInstall, env: Environment, journal: Journal) -> None
         if exists:
             _refuse_foreign_overwrite(Path(destination), item, env)
         journal.write(destination, data, mode, exists=exists)
-        hash_field = member.record_hash if data is member.data and member.record_hash else _hash_field(data)
-        record_rows.append((_record_path(member, destination, root, env), hash_field, str(len(data))))
+        hash_field = (
+            member.record_hash if data is member.data and member.record_hash else _hash_field(data)
+        )
+        record_rows.append(
+            (_record_path(member, destination, root, env), hash_field, str(len(data)))
+        )
     dist_info = root / wheel.dist_info
     for name, data in _installer_files(item).items():
         journal.write(str(dist_info / name), data)
@@ -157,7 +170,9 @@ def _record_path(member: Member, destination: str, root: Path, env: Environment)
     return os.path.relpath(destination, root).replace(os.sep, "/")
 
 
-def _destination(member: Member, wheel: WheelFile, env: Environment, real: dict[str, str] | None = None) -> str:
+def _destination(
+    member: Member, wheel: WheelFile, env: Environment, real: dict[str, str] | None = None
+) -> str:
     """Where ``member`` is written. The archive paths are already free of ".." and absolute parts;
     a symlinked directory on disk could still lead elsewhere, so check where the bytes would land
     (``real`` caches resolved directories across the members of a wheel)."""
@@ -205,7 +220,8 @@ def _installer_files(item: WheelInstall) -> dict[str, bytes]:
     files = {
         "INSTALLER": f"{INSTALLER_NAME}\n".encode(),
         SOURCE_FILE: json.dumps(
-            {"kind": item.kind, "url": item.url, "sha256": item.sha256, "size": item.wheel.size}, indent=2
+            {"kind": item.kind, "url": item.url, "sha256": item.sha256, "size": item.wheel.size},
+            indent=2,
         ).encode(),
     }
     if item.requested:

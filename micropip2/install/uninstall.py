@@ -42,7 +42,9 @@ def files_to_remove(dist: InstalledDist, env: Environment) -> list[Path]:
     return sorted({p for p in paths if p.is_file() or p.is_symlink()})
 
 
-def owner_of(path: Path, env: Environment, ignore: NormalizedName | None = None) -> InstalledDist | None:
+def owner_of(
+    path: Path, env: Environment, ignore: NormalizedName | None = None
+) -> InstalledDist | None:
     """The installed distribution whose RECORD lists ``path``, if any (``ignore`` is skipped)."""
     for dist in installed_distributions().values():
         if dist.name == ignore or dist.dist_info is None:
@@ -74,7 +76,9 @@ def remove(dists: list[InstalledDist], env: Environment) -> None:
             remove_with(dist, env, journal)
     except OSError as exc:
         problems = journal.rollback()
-        restored = "nothing was removed" if not problems else "restoring failed: " + "; ".join(problems)
+        restored = (
+            "nothing was removed" if not problems else "restoring failed: " + "; ".join(problems)
+        )
         raise UninstallError(f"uninstalling failed ({exc}); {restored}") from exc
     finally:
         importlib.invalidate_caches()

@@ -44,7 +44,9 @@ class Member:
     scheme: str
     path: str  # relative to the scheme directory, "/"-separated
     data: bytes
-    record_hash: str = ""  # the verified RECORD hash field ("sha256=..."), reusable when data is written as is
+    record_hash: str = (
+        ""  # the verified RECORD hash field ("sha256=..."), reusable when data is written as is
+    )
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,9 @@ def _read_entries(filename: str, archive: zipfile.ZipFile) -> dict[str, bytes]:
         path = _safe_path(filename, info.filename)
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
-            raise _fail(filename, f"{info.filename!r} is a symbolic link; wheels may not contain links")
+            raise _fail(
+                filename, f"{info.filename!r} is a symbolic link; wheels may not contain links"
+            )
         if info.is_dir():
             continue
         if path in files:
@@ -153,7 +157,10 @@ def _find_dist_info(
     if not found:
         raise _fail(filename, "it has no .dist-info directory")
     if len(found) > 1:
-        raise _fail(filename, f"it has {len(found)} .dist-info directories ({', '.join(found)}); a wheel has exactly one")
+        raise _fail(
+            filename,
+            f"it has {len(found)} .dist-info directories ({', '.join(found)}); a wheel has exactly one",
+        )
     dist_info = found[0]
     stem = dist_info.removesuffix(".dist-info")
     info_name, _, info_version = stem.rpartition("-")
@@ -205,7 +212,9 @@ def _check_metadata_identity(
         )
 
 
-def _check_record(filename: str, files: dict[str, bytes], record_path: str, verify_hashes: bool = True) -> dict[str, str]:
+def _check_record(
+    filename: str, files: dict[str, bytes], record_path: str, verify_hashes: bool = True
+) -> dict[str, str]:
     """Every file but RECORD (and its signatures) is listed with a matching hash and size, and vice
     versa; returns the verified hash field of each file."""
     if record_path not in files:
@@ -235,20 +244,31 @@ def _check_record(filename: str, files: dict[str, bytes], record_path: str, veri
 
 
 def _check_record_entry(
-    filename: str, path: str, data: bytes, hash_field: str, size_field: str, verify_hash: bool = True
+    filename: str,
+    path: str,
+    data: bytes,
+    hash_field: str,
+    size_field: str,
+    verify_hash: bool = True,
 ) -> None:
     algorithm, _, expected = hash_field.partition("=")
     if not expected:
         raise _fail(filename, f"RECORD gives no hash for {path}")
     if algorithm not in _ACCEPTED_HASHES:
-        raise _fail(filename, f"RECORD hashes {path} with {algorithm!r}; accepted: {', '.join(_ACCEPTED_HASHES)}")
+        raise _fail(
+            filename,
+            f"RECORD hashes {path} with {algorithm!r}; accepted: {', '.join(_ACCEPTED_HASHES)}",
+        )
     if size_field and size_field != str(len(data)):
         raise _fail(filename, f"{path} is {len(data)} bytes, but RECORD says {size_field}")
     if not verify_hash:
         return
     actual = base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).rstrip(b"=").decode()
     if actual != expected.rstrip("="):
-        raise _fail(filename, f"{path} does not match its RECORD hash ({algorithm}={expected} listed, {algorithm}={actual} found)")
+        raise _fail(
+            filename,
+            f"{path} does not match its RECORD hash ({algorithm}={expected} listed, {algorithm}={actual} found)",
+        )
 
 
 def _place_members(
@@ -264,7 +284,10 @@ def _place_members(
             continue
         scheme, _, inner = rest.partition("/")
         if scheme not in SCHEMES:
-            raise _fail(filename, f"{path} is in an unknown .data scheme {scheme!r}; known: {', '.join(SCHEMES)}")
+            raise _fail(
+                filename,
+                f"{path} is in an unknown .data scheme {scheme!r}; known: {', '.join(SCHEMES)}",
+            )
         if not inner:
             raise _fail(filename, f"{path} names a scheme but no file inside it")
         members.append(Member(path, scheme, inner, data, hashes.get(path, "")))
@@ -276,7 +299,10 @@ def _check_shared_libraries(filename: str, members: tuple[Member, ...]) -> None:
         if not is_shared_library(member.path) or member.data.startswith(_WASM_MAGIC):
             continue
         kind = _binary_kind(member.data)
-        raise _fail(filename, f"{member.archive_path} is {kind}, not a WebAssembly module; it cannot load in Pyodide")
+        raise _fail(
+            filename,
+            f"{member.archive_path} is {kind}, not a WebAssembly module; it cannot load in Pyodide",
+        )
 
 
 def _binary_kind(data: bytes) -> str:

@@ -47,15 +47,23 @@ def target_mismatches(lock: Lock, target: Target) -> list[str]:
     info = lock.info or {}
     found = []
     if info.get("abi_version") and info["abi_version"] != target.platform_version:
-        found.append(f"is for Pyodide platform {info['abi_version']} (CPython {info.get('python', '?')})")
-    elif info.get("python") and info["python"].split(".")[:2] != target.python_version.split(".")[:2]:
+        found.append(
+            f"is for Pyodide platform {info['abi_version']} (CPython {info.get('python', '?')})"
+        )
+    elif (
+        info.get("python") and info["python"].split(".")[:2] != target.python_version.split(".")[:2]
+    ):
         found.append(f"is for CPython {info['python']}")
     if info.get("arch") and info["arch"] != "wasm32":
         found.append(f"is for {info['arch']}, not wasm32")
     if lock.requires_python and not _python_fits(lock.requires_python, target):
         found.append(f"requires Python {lock.requires_python}")
-    if lock.environments and not any(_marker_true(m, target, lock.source) for m in lock.environments):
-        found.append(f"is for the environments {' | '.join(lock.environments)}, none of which holds here")
+    if lock.environments and not any(
+        _marker_true(m, target, lock.source) for m in lock.environments
+    ):
+        found.append(
+            f"is for the environments {' | '.join(lock.environments)}, none of which holds here"
+        )
     return found
 
 
@@ -68,16 +76,21 @@ def select(lock: Lock, target: Target) -> list[Selected]:
         if entry.marker and not _marker_true(entry.marker, target, lock.source):
             continue
         if entry.requires_python and not _python_fits(entry.requires_python, target):
-            problems.append(f"{entry.display_name} {entry.version} requires Python {entry.requires_python}")
+            problems.append(
+                f"{entry.display_name} {entry.version} requires Python {entry.requires_python}"
+            )
             continue
         file, why = _best_file(entry, target)
         if file is None:
-            problems.append(f"{entry.display_name} {entry.version} has no file for this interpreter: {why}")
+            problems.append(
+                f"{entry.display_name} {entry.version} has no file for this interpreter: {why}"
+            )
         else:
             chosen.append(Selected(entry, file, absolute_url(lock.base_url, file.url)))
     if problems:
         raise LockMismatchError(
-            f"{lock.source} cannot be installed on {target.describe()}:\n  " + "\n  ".join(problems)
+            f"{lock.source} cannot be installed on {target.describe()}:\n  "
+            + "\n  ".join(problems)
             + "\nNothing was installed"
         )
     return chosen
@@ -120,4 +133,6 @@ def _marker_true(marker: str, target: Target, source: str) -> bool:
     try:
         return Marker(marker).evaluate({**target.marker_environment, "extra": ""})
     except InvalidMarker as exc:
-        raise LockMismatchError(f"{source} has a marker micropip2 cannot read: {marker!r} ({exc})") from None
+        raise LockMismatchError(
+            f"{source} has a marker micropip2 cannot read: {marker!r} ({exc})"
+        ) from None

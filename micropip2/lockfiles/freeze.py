@@ -47,8 +47,10 @@ def freeze_environment(
         else:
             entry = _from_installer_record(dist, target) or _from_distribution(dist, distribution)
         if entry is None:
-            left_out.append(f"{dist.display_name} {dist.version}: installed by {dist.installer or 'an unknown installer'}"
-                            " with no record of the file it came from")
+            left_out.append(
+                f"{dist.display_name} {dist.version}: installed by {dist.installer or 'an unknown installer'}"
+                " with no record of the file it came from"
+            )
         else:
             entries[name] = entry
     for loaded_name in loaded:  # shared libraries and stdlib modules have no .dist-info
@@ -57,9 +59,12 @@ def freeze_environment(
             entries[locked.name] = _entry_of(locked)
     names = set(entries)
     packages = tuple(
-        entry if entry.package_type != "package" else _with_depends(entry, names) for entry in entries.values()
+        entry if entry.package_type != "package" else _with_depends(entry, names)
+        for entry in entries.values()
     )
-    return Frozen(Lock("pyodide-lock", dict(info), packages, source="the frozen environment"), tuple(left_out))
+    return Frozen(
+        Lock("pyodide-lock", dict(info), packages, source="the frozen environment"), tuple(left_out)
+    )
 
 
 def _from_installer_record(dist: InstalledDist, target: Target) -> LockEntry | None:
@@ -82,7 +87,11 @@ def _recorded_file(dist: InstalledDist) -> tuple[str, str, int | None]:
     if dist.installer == INSTALLER_NAME:
         record = json.loads(dist.dist.read_text(SOURCE_FILE) or "{}")
         size = record.get("size")
-        return record.get("url", ""), record.get("sha256", ""), size if isinstance(size, int) else None
+        return (
+            record.get("url", ""),
+            record.get("sha256", ""),
+            size if isinstance(size, int) else None,
+        )
     url = (dist.dist.read_text("PYODIDE_URL") or "").strip()  # micropip 0.11.1
     if url:
         return url, (dist.dist.read_text("PYODIDE_SHA256") or "").strip(), None
@@ -130,7 +139,9 @@ def _depends(requires_dist: list[str], target: Target) -> tuple[str, ...]:
 
 def _with_depends(entry: LockEntry, present: set[NormalizedName]) -> LockEntry:
     """Only dependencies that are in the lock (Pyodide's loadPackage fails on unknown names)."""
-    return replace(entry, depends=tuple(d for d in entry.depends if canonicalize_name(d) in present))
+    return replace(
+        entry, depends=tuple(d for d in entry.depends if canonicalize_name(d) in present)
+    )
 
 
 def _imports(dist: InstalledDist) -> tuple[str, ...]:
@@ -141,7 +152,11 @@ def _imports(dist: InstalledDist) -> tuple[str, ...]:
     found: set[str] = set()
     for path in dist.record_files():
         first, _, rest = path.partition("/")
-        if first.endswith((".dist-info", ".data")) or first in ("..", "__pycache__") or first.startswith("."):
+        if (
+            first.endswith((".dist-info", ".data"))
+            or first in ("..", "__pycache__")
+            or first.startswith(".")
+        ):
             continue
         if rest:
             found.add(first)

@@ -45,8 +45,11 @@ def lock_from_plan(
     for item in plan.items:
         name = canonicalize_name(item.name)
         raw = dist_entries.get(name) if item.source == "lockfile" else None
-        entries.append(_from_distribution(raw, dist_url) if raw is not None
-                       else _from_index(name, item, depends.get(name, ())))
+        entries.append(
+            _from_distribution(raw, dist_url)
+            if raw is not None
+            else _from_index(name, item, depends.get(name, ()))
+        )
     return Lock(
         format=format,
         info=dict(info) if info is not None else info_for(target),
@@ -67,12 +70,16 @@ def info_for(target: Target) -> dict[str, str]:
 
 
 def _by_name(packages: Mapping[str, Any]) -> dict[NormalizedName, Mapping[str, Any]]:
-    return {canonicalize_name(str(entry.get("name", key))): entry for key, entry in packages.items()}
+    return {
+        canonicalize_name(str(entry.get("name", key))): entry for key, entry in packages.items()
+    }
 
 
 def _depends(plan: Plan) -> dict[NormalizedName, tuple[str, ...]]:
     """Who needs whom, inverted from each item's ``required_by`` ("rich 14.0.0")."""
-    parents = {f"{canonicalize_name(i.name)} {i.version}": canonicalize_name(i.name) for i in plan.items}
+    parents = {
+        f"{canonicalize_name(i.name)} {i.version}": canonicalize_name(i.name) for i in plan.items
+    }
     found: dict[NormalizedName, list[str]] = {}
     for item in plan.items:
         for why in item.required_by:
@@ -86,7 +93,9 @@ def _depends(plan: Plan) -> dict[NormalizedName, tuple[str, ...]]:
 
 def _from_distribution(raw: Mapping[str, Any], dist_url: str) -> LockEntry:
     entry = entry_from_dict(raw)
-    return replace(entry, files=tuple(replace(f, url=_absolute(dist_url, f.url)) for f in entry.files))
+    return replace(
+        entry, files=tuple(replace(f, url=_absolute(dist_url, f.url)) for f in entry.files)
+    )
 
 
 def _from_index(name: NormalizedName, item: PlannedItem, depends: tuple[str, ...]) -> LockEntry:
@@ -94,8 +103,14 @@ def _from_index(name: NormalizedName, item: PlannedItem, depends: tuple[str, ...
         name=name,
         display_name=item.name,
         version=item.version,
-        files=(LockedFile(item.url, item.filename or item.url.rsplit("/", 1)[-1], (item.sha256 or "").lower(),
-                          item.size),),
+        files=(
+            LockedFile(
+                item.url,
+                item.filename or item.url.rsplit("/", 1)[-1],
+                (item.sha256 or "").lower(),
+                item.size,
+            ),
+        ),
         package_type="package",
         install_dir="site",
         depends=depends,

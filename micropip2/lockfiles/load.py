@@ -19,7 +19,9 @@ from .pyodide_lock_format import read_pyodide_lock
 LockRef = str | os.PathLike[str] | Mapping[str, Any] | Lock
 
 
-def parse_lock(data: str | bytes | Mapping[str, Any], base_url: str = "", source: str = "the lock") -> Lock:
+def parse_lock(
+    data: str | bytes | Mapping[str, Any], base_url: str = "", source: str = "the lock"
+) -> Lock:
     """A lock from its text (JSON: pyodide-lock.json; TOML: pylock.toml) or parsed document."""
     doc = data if isinstance(data, Mapping) else _parse_text(data, source)
     if "lock-version" in doc:
@@ -62,7 +64,9 @@ async def load_lock(ref: LockRef, runtime: Runtime) -> Lock:
         return parse_lock(ref, source="the lock (a dict)")
     if isinstance(ref, str) and _is_text(ref):
         return parse_lock(ref, source="the lock (text)")
-    if isinstance(ref, os.PathLike) or ("://" not in ref and Path(ref).is_file()):  # in the Emscripten file system
+    if isinstance(ref, os.PathLike) or (
+        "://" not in ref and Path(ref).is_file()
+    ):  # in the Emscripten file system
         path = Path(ref)
         return parse_lock(_read_local(path), f"emfs:{path.parent.absolute()}/", str(path))
     data = await fetch_file(ref, runtime)

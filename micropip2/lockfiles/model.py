@@ -29,7 +29,9 @@ class LockEntry:
     name: NormalizedName
     display_name: str  # as the lock spells it
     version: str
-    files: tuple[LockedFile, ...]  # pyodide-lock.json: exactly one; pylock.toml: its wheels (or archive)
+    files: tuple[
+        LockedFile, ...
+    ]  # pyodide-lock.json: exactly one; pylock.toml: its wheels (or archive)
     package_type: str = "package"  # pyodide-lock's "package", "shared_library" or "cpython_module"
     install_dir: str = "site"  # "site", or "dynlib" for shared libraries
     depends: tuple[str, ...] = ()  # names of the packages this one needs (no specifiers)
@@ -51,7 +53,9 @@ class Lock:
     requires_python: str | None = None  # PEP 751 requires-python
     environments: tuple[str, ...] = ()  # PEP 751 environments (markers)
     source: str = "the lock"  # how error messages name it: a URL, path, or "the lock"
-    extra: Mapping[str, object] = field(default_factory=dict)  # format-specific keys kept on round trips
+    extra: Mapping[str, object] = field(
+        default_factory=dict
+    )  # format-specific keys kept on round trips
 
     def get(self, name: NormalizedName) -> LockEntry | None:
         for entry in self.packages:

@@ -26,7 +26,9 @@ TOOL = "micropip2"
 def read_pylock(doc: Mapping[str, Any], base_url: str = "", source: str = "the lock") -> Lock:
     version = str(doc.get("lock-version", ""))
     if version.split(".")[0] != "1":
-        raise LockFormatError(f"{source} has lock-version {version!r}; micropip2 reads PEP 751 version 1 locks")
+        raise LockFormatError(
+            f"{source} has lock-version {version!r}; micropip2 reads PEP 751 version 1 locks"
+        )
     if doc.get("extras") or doc.get("dependency-groups"):
         raise LockFormatError(
             f"{source} is a lock with extras or dependency groups to choose from; micropip2 installs "
@@ -39,7 +41,9 @@ def read_pylock(doc: Mapping[str, Any], base_url: str = "", source: str = "the l
             entries.append(_entry(raw))
         except (KeyError, TypeError, ValueError) as exc:
             name = raw.get("name", f"#{index + 1}") if isinstance(raw, Mapping) else f"#{index + 1}"
-            raise LockFormatError(f"{source}: package {name!r} is malformed ({type(exc).__name__}: {exc})") from None
+            raise LockFormatError(
+                f"{source}: package {name!r} is malformed ({type(exc).__name__}: {exc})"
+            ) from None
     target = tool.get("target")
     return Lock(
         format="pylock",
@@ -109,23 +113,38 @@ def write_pylock(lock: Lock, target: Target) -> str:
     for entry in sorted(lock.packages, key=lambda e: e.name):
         lines += _package_lines(entry)
     if lock.info:
-        lines += ["[tool.micropip2.target]", *(f"{k} = {_s(v)}" for k, v in sorted(lock.info.items())), ""]
+        lines += [
+            "[tool.micropip2.target]",
+            *(f"{k} = {_s(v)}" for k, v in sorted(lock.info.items())),
+            "",
+        ]
     return "\n".join(lines)
 
 
 def _package_lines(entry: LockEntry) -> list[str]:
     lines = ["[[packages]]", f"name = {_s(entry.display_name)}", f"version = {_s(entry.version)}"]
     if entry.depends:
-        lines.append(f"dependencies = [{', '.join('{ name = ' + _s(d) + ' }' for d in entry.depends)}]")
+        lines.append(
+            f"dependencies = [{', '.join('{ name = ' + _s(d) + ' }' for d in entry.depends)}]"
+        )
     if entry.files[0].file_name.endswith(".whl"):
         lines.append("wheels = [")
-        lines += [f"  {{ name = {_s(f.file_name)}, url = {_s(f.url)}, {_size_and_hashes(f)} }}," for f in entry.files]
+        lines += [
+            f"  {{ name = {_s(f.file_name)}, url = {_s(f.url)}, {_size_and_hashes(f)} }},"
+            for f in entry.files
+        ]
         lines.append("]")
     else:
-        lines.append(f"archive = {{ url = {_s(entry.files[0].url)}, {_size_and_hashes(entry.files[0])} }}")
+        lines.append(
+            f"archive = {{ url = {_s(entry.files[0].url)}, {_size_and_hashes(entry.files[0])} }}"
+        )
     tool = {"package-type": entry.package_type, "install-dir": entry.install_dir}
-    lines += [f"[packages.tool.{TOOL}]", *(f"{k} = {_s(v)}" for k, v in tool.items()),
-              f"imports = [{_list(entry.imports)}]", ""]
+    lines += [
+        f"[packages.tool.{TOOL}]",
+        *(f"{k} = {_s(v)}" for k, v in tool.items()),
+        f"imports = [{_list(entry.imports)}]",
+        "",
+    ]
     return lines
 
 

@@ -24,13 +24,17 @@ def read_pyodide_lock(doc: Mapping[str, Any], base_url: str = "", source: str = 
     info = doc.get("info")
     packages = doc.get("packages")
     if not isinstance(info, Mapping) or not isinstance(packages, Mapping):
-        raise LockFormatError(f"{source} is not a pyodide-lock.json: it needs an 'info' and a 'packages' table")
+        raise LockFormatError(
+            f"{source} is not a pyodide-lock.json: it needs an 'info' and a 'packages' table"
+        )
     entries = []
     for key, raw in packages.items():
         try:
             entries.append(entry_from_dict(raw))
         except (KeyError, TypeError, ValueError) as exc:
-            raise LockFormatError(f"{source}: package {key!r} is malformed ({type(exc).__name__}: {exc})") from None
+            raise LockFormatError(
+                f"{source}: package {key!r} is malformed ({type(exc).__name__}: {exc})"
+            ) from None
     extra = {k: v for k, v in doc.items() if k not in ("info", "packages")}
     return Lock(
         format="pyodide-lock",
@@ -51,8 +55,14 @@ def entry_from_dict(raw: Mapping[str, Any]) -> LockEntry:
         name=canonicalize_name(str(raw["name"])),
         display_name=str(raw["name"]),
         version=str(raw["version"]),
-        files=(LockedFile(file_name, file_name.rsplit("/", 1)[-1], str(raw.get("sha256", "")).lower(),
-                          size if isinstance(size, int) else None),),
+        files=(
+            LockedFile(
+                file_name,
+                file_name.rsplit("/", 1)[-1],
+                str(raw.get("sha256", "")).lower(),
+                size if isinstance(size, int) else None,
+            ),
+        ),
         package_type=str(raw.get("package_type", "package")),
         install_dir=str(raw.get("install_dir", "site")),
         depends=tuple(str(d) for d in raw.get("depends", ())),
@@ -63,7 +73,9 @@ def entry_from_dict(raw: Mapping[str, Any]) -> LockEntry:
 def write_pyodide_lock(lock: Lock) -> str:
     """The lock as pyodide-lock.json text (each package's first file)."""
     if not lock.info:
-        raise LockFormatError("a pyodide-lock.json needs the target's info (abi_version, arch, platform, python)")
+        raise LockFormatError(
+            "a pyodide-lock.json needs the target's info (abi_version, arch, platform, python)"
+        )
     doc: dict[str, Any] = {
         "info": {k: lock.info[k] for k in INFO_KEYS if k in lock.info},
         "packages": {
@@ -76,7 +88,9 @@ def write_pyodide_lock(lock: Lock) -> str:
                 "package_type": entry.package_type,
                 "imports": list(entry.imports),
                 "depends": list(entry.depends),
-                "tool": {TOOL: {"size": entry.files[0].size}} if entry.files[0].size is not None else {},
+                "tool": {TOOL: {"size": entry.files[0].size}}
+                if entry.files[0].size is not None
+                else {},
             }
             for entry in sorted(lock.packages, key=lambda e: e.name)
         },

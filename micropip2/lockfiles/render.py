@@ -25,5 +25,8 @@ def render_lock(lock: Lock, format: Format, target: Target, base_url: str | None
 
 def _relative(entry: LockEntry, base_url: str) -> LockEntry:
     base = base_url if base_url.endswith("/") else base_url + "/"
-    files = tuple(replace(f, url=f.url.removeprefix(base)) if f.url.startswith(base) else f for f in entry.files)
+    files = tuple(
+        replace(f, url=f.url.removeprefix(base)) if f.url.startswith(base) else f
+        for f in entry.files
+    )
     return replace(entry, files=files)

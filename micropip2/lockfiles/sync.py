@@ -74,10 +74,14 @@ async def sync_environment(
             report.unchanged.append(f"{entry.display_name} {entry.version}")
         else:
             to_load.append(item)
-    load_names = [_distribution_name(item, distribution(), lock) for item in to_load]  # checked before downloads
+    load_names = [
+        _distribution_name(item, distribution(), lock) for item in to_load
+    ]  # checked before downloads
     unhashed = [item.url for item in to_fetch if not item.file.sha256]
     if unhashed:
-        raise LockMismatchError(f"{lock.source} gives no sha256 for {', '.join(unhashed)}; nothing was installed")
+        raise LockMismatchError(
+            f"{lock.source} gives no sha256 for {', '.join(unhashed)}; nothing was installed"
+        )
 
     to_fetch.sort(key=_largest_first)  # the biggest files take longest to arrive and to write
     if load_names:  # a loaded WebAssembly library cannot be unloaded: before the transaction
@@ -90,27 +94,40 @@ async def sync_environment(
         say(f"Downloading {item.url}")
     cleared = asyncio.Event()  # set once the old versions are out of the way: writes wait for it
     downloads = [start_file_fetch(item.url, runtime) for item in to_fetch]  # all sent here, at once
-    tasks = [asyncio.ensure_future(_install_one(item, download, transaction, lock, cleared))
-             for item, download in zip(to_fetch, downloads)]
+    tasks = [
+        asyncio.ensure_future(_install_one(item, download, transaction, lock, cleared))
+        for item, download in zip(to_fetch, downloads)
+    ]
     try:
         wanted = {item.entry.name for item in chosen}
         kept = _kept(installed)
-        removals = [dist for name, dist in installed.items() if name not in wanted and name not in kept]
-        for dist in [*removals, *(installed[i.entry.name] for i in to_fetch if i.entry.name in installed)]:
+        removals = [
+            dist for name, dist in installed.items() if name not in wanted and name not in kept
+        ]
+        for dist in [
+            *removals,
+            *(installed[i.entry.name] for i in to_fetch if i.entry.name in installed),
+        ]:
             transaction.remove(dist)
         cleared.set()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
-            raise failures[0] if len(failures) == 1 else DownloadError(
-                f"{len(failures)} files of {lock.source} could not be used; nothing was installed:\n  "
-                + "\n  ".join(str(f) for f in failures)
+            raise (
+                failures[0]
+                if len(failures) == 1
+                else DownloadError(
+                    f"{len(failures)} files of {lock.source} could not be used; nothing was installed:\n  "
+                    + "\n  ".join(str(f) for f in failures)
+                )
             )
         await transaction.finish()
     except BaseException as exc:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)  # nothing may still write after the undo
+        await asyncio.gather(
+            *tasks, return_exceptions=True
+        )  # nothing may still write after the undo
         raise transaction.abort(exc) from None
     wheels = transaction.written
     report.installed = [f"{w.wheel.display_name} {w.wheel.version}" for w in wheels]
@@ -120,7 +137,11 @@ async def sync_environment(
 
 
 async def _install_one(
-    item: Selected, download: Awaitable[bytes], transaction: Transaction, lock: Lock, cleared: asyncio.Event
+    item: Selected,
+    download: Awaitable[bytes],
+    transaction: Transaction,
+    lock: Lock,
+    cleared: asyncio.Event,
 ) -> None:
     """Receive, hash-check, validate and write one wheel (as part of ``transaction``)."""
     data = await download

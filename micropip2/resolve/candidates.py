@@ -47,7 +47,10 @@ class Requirement:
     @property
     def pins_exactly(self) -> bool:
         """``==`` without wildcard or ``===``: the only case that may select a yanked file (PEP 592)."""
-        return any(s.operator == "===" or (s.operator == "==" and not s.version.endswith("*")) for s in self.specifier)
+        return any(
+            s.operator == "===" or (s.operator == "==" and not s.version.endswith("*"))
+            for s in self.specifier
+        )
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,10 @@ class Candidate:
         return replace(self, extras=extras)
 
     def __str__(self) -> str:
-        where = {INSTALLED: "installed", LOCKFILE: "Pyodide distribution", URL: self.url, INDEX: self.filename}.get(
-            self.source, self.source
-        )
+        where = {
+            INSTALLED: "installed",
+            LOCKFILE: "Pyodide distribution",
+            URL: self.url,
+            INDEX: self.filename,
+        }.get(self.source, self.source)
         return f"{self.id} {self.version} ({where})"

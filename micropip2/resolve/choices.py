@@ -33,21 +33,30 @@ def page_choices(page: ProjectPage, target: Target) -> Choices:
     rejected: list[Rejected] = []
     for file in page.files:
         if not file.is_wheel:
-            rejected.append(Rejected(file.filename, "a source distribution; micropip2 installs wheels only"))
+            rejected.append(
+                Rejected(file.filename, "a source distribution; micropip2 installs wheels only")
+            )
             continue
         fit = check_wheel_tags(file.filename, target)
         if not fit.ok or fit.rank is None:
             rejected.append(Rejected(file.filename, fit.reason))
             continue
         if not python_fits(file.requires_python, target):
-            rejected.append(Rejected(file.filename, f"requires Python {file.requires_python}; this is {target.python_version}"))
+            rejected.append(
+                Rejected(
+                    file.filename,
+                    f"requires Python {file.requires_python}; this is {target.python_version}",
+                )
+            )
             continue
         try:
             name, version, _, _ = parse_wheel_filename(file.filename)
         except InvalidWheelFilename:
             continue  # check_wheel_tags already rejects these
         candidates.append(Candidate(name, version, INDEX, file=file, tag_rank=fit.rank))
-    ordered = sorted(candidates, key=lambda c: c.tag_rank)  # stable: best tag first within a version
+    ordered = sorted(
+        candidates, key=lambda c: c.tag_rank
+    )  # stable: best tag first within a version
     ordered.sort(key=lambda c: c.version, reverse=True)
     return Choices(tuple(ordered), tuple(rejected))
 

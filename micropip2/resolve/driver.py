@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 from dataclasses import dataclass, replace
+from typing import Any
 
 from packaging.requirements import Requirement as PackagingRequirement
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
@@ -40,13 +40,20 @@ class _StartDownloads(BaseReporter):  # type: ignore[type-arg]
         self.knowledge.start_download(candidate)
 
 
-async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, options: Options) -> Resolved:
+async def resolve(
+    requirements: Sequence[Requirement], knowledge: Knowledge, options: Options
+) -> Resolved:
     for requirement in requirements:
         if requirement.url is None:
-            knowledge.prefetch(requirement.name, (PackagingRequirement(f"{requirement.name}{requirement.specifier}"),))
+            knowledge.prefetch(
+                requirement.name,
+                (PackagingRequirement(f"{requirement.name}{requirement.specifier}"),),
+            )
     user_ids = {r.id for r in requirements}
     first: Resolved | None = None  # by the lockfile entries' depends alone, while more is tried
-    added: list[str] = []  # what lockfile wheels require beyond their entry ("rich 14.3.3 requires ...")
+    added: list[
+        str
+    ] = []  # what lockfile wheels require beyond their entry ("rich 14.3.3 requires ...")
     while True:
         provider = Provider(knowledge, options, user_ids)
         resolver = Resolver(provider, _StartDownloads(knowledge))
@@ -60,14 +67,18 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
         except ResolutionImpossible as exc:
             causes = [(cause.requirement, _parent(cause.parent)) for cause in exc.causes]
             explanation = explain_conflict(causes, knowledge)
-            if first is not None:  # what the lockfile left out cannot be added: install without it, as Pyodide does
+            if (
+                first is not None
+            ):  # what the lockfile left out cannot be added: install without it, as Pyodide does
                 return _without_left_out(first, added, explanation)
             raise ResolutionError(
                 "cannot find a set of versions that satisfies the request for "
                 f"{knowledge.target.describe()}:\n{explanation}"
             ) from None
         except ResolutionTooDeep:
-            raise ResolutionError(f"resolution gave up after {MAX_ROUNDS} rounds of backtracking") from None
+            raise ResolutionError(
+                f"resolution gave up after {MAX_ROUNDS} rounds of backtracking"
+            ) from None
         try:
             _raise_for_missing(result.mapping.values(), result.criteria, knowledge)
         except ResolutionError as exc:
@@ -83,7 +94,11 @@ async def resolve(requirements: Sequence[Requirement], knowledge: Knowledge, opt
             return resolved
         undeclared = await knowledge.undeclared_requirements(result.mapping.values())
         if not undeclared:
-            return replace(resolved, notes=(f"{_left_out(added)}; they are installed as well",)) if added else resolved
+            return (
+                replace(resolved, notes=(f"{_left_out(added)}; they are installed as well",))
+                if added
+                else resolved
+            )
         # Resolve again with those wheels' own requirements too (now downloaded).
         knowledge.wheel_depends = True
         added += undeclared
@@ -103,7 +118,9 @@ def _parent(parent: Candidate | None) -> str | None:
     return f"{parent.name} {parent.version}" if parent is not None else None
 
 
-def _raise_for_missing(chosen: Iterable[Candidate], criteria: Mapping[str, Any], knowledge: Knowledge) -> None:
+def _raise_for_missing(
+    chosen: Iterable[Candidate], criteria: Mapping[str, Any], knowledge: Knowledge
+) -> None:
     """With keep_going: every requirement nothing satisfied, in one error."""
     missing = [c for c in chosen if c.source == MISSING]
     if not missing:

@@ -40,14 +40,20 @@ def available(name: NormalizedName, knowledge: Knowledge) -> list[str]:
     choices = knowledge.choices_if_known(name)
     page_known = knowledge.page_known(name)
     if page_known and choices is None:
-        facts.append(f"no index has a project named {name!r} (asked: {', '.join(knowledge.client.index_urls)})")
+        facts.append(
+            f"no index has a project named {name!r} (asked: {', '.join(knowledge.client.index_urls)})"
+        )
     elif choices is not None:
         versions = _versions(choices.candidates)
         if versions:
             facts.append(f"compatible versions on the index: {versions}")
         else:
-            facts.append(f"the index has no wheel of {name} that fits {knowledge.target.describe()}")
-        yanked = sorted({str(c.version) for c in choices.candidates if c.file and c.file.yanked is not None})
+            facts.append(
+                f"the index has no wheel of {name} that fits {knowledge.target.describe()}"
+            )
+        yanked = sorted(
+            {str(c.version) for c in choices.candidates if c.file and c.file.yanked is not None}
+        )
         if yanked:
             facts.append(f"yanked (used only when pinned with ==): {', '.join(yanked)}")
         for rejected in choices.rejected[:MAX_LISTED]:
@@ -60,7 +66,7 @@ def available(name: NormalizedName, knowledge: Knowledge) -> list[str]:
 def _versions(candidates: Iterable[object]) -> str:
     seen: list[str] = []
     for candidate in candidates:
-        text = str(getattr(candidate, "version"))
+        text = str(candidate.version)
         if text not in seen:
             seen.append(text)
     shown = ", ".join(seen[:MAX_LISTED])

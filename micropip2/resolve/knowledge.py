@@ -67,7 +67,10 @@ class Knowledge:
         self._errors: dict[str, BaseException] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # pages and metadata (what the resolver waits for) never queue behind wheel downloads
-        self._limits = {"lookup": asyncio.Semaphore(MAX_CONCURRENT_LOOKUPS), "wheel": asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS)}
+        self._limits = {
+            "lookup": asyncio.Semaphore(MAX_CONCURRENT_LOOKUPS),
+            "wheel": asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS),
+        }
         self._cpu_turns = asyncio.Lock()
         self._crawled: set[str] = set()
         self.download_ahead = False  # set by install (not by dry runs)
@@ -75,7 +78,9 @@ class Knowledge:
         # 314's rich lists none). Once the driver sets this, a lockfile wheel already downloaded
         # answers with its own Requires-Dist as well.
         self.wheel_depends = False
-        self._lock_only: set[str] = set()  # URLs of lockfile wheels answered from the lockfile alone
+        self._lock_only: set[str] = (
+            set()
+        )  # URLs of lockfile wheels answered from the lockfile alone
 
     # -- synchronous reads for the provider ----------------------------------------------------
 
@@ -97,7 +102,9 @@ class Knowledge:
     def metadata(self, candidate: Candidate) -> Metadata:
         """The dependencies of ``candidate``; NeedData while its metadata is being fetched."""
         if candidate.source == LOCKFILE and not (candidate.extras and _is_wheel_file(candidate)):
-            return self._lockfile_metadata(candidate)  # extras need the wheel's own METADATA (below)
+            return self._lockfile_metadata(
+                candidate
+            )  # extras need the wheel's own METADATA (below)
         if candidate.source == INSTALLED:
             return _installed_metadata(candidate)
         key = candidate.metadata_key
@@ -140,7 +147,11 @@ class Knowledge:
         environment = {**self.target.marker_environment, "extra": ""}
         found = []
         for candidate in chosen:
-            if candidate.source != LOCKFILE or candidate.locked is None or candidate.url not in self._lock_only:
+            if (
+                candidate.source != LOCKFILE
+                or candidate.locked is None
+                or candidate.url not in self._lock_only
+            ):
                 continue
             try:
                 wheel = await self.wheel(candidate)
@@ -182,7 +193,11 @@ class Knowledge:
         if name in self._crawled or self._covered_locally(name):
             return
         self._crawled.add(name)
-        self._start(f"page:{name}", lambda: self._fetch_page(name), then=lambda: self._crawl_from_page(name, hints))
+        self._start(
+            f"page:{name}",
+            lambda: self._fetch_page(name),
+            then=lambda: self._crawl_from_page(name, hints),
+        )
 
     async def close(self) -> None:
         """Let speculative fetches finish quietly (their results are simply unused)."""
@@ -199,7 +214,9 @@ class Knowledge:
         if key in self._errors:
             raise self._errors[key]
 
-    def _start(self, key: str, work: Callable[[], Awaitable[None]], then: Callable[[], None] | None = None) -> None:
+    def _start(
+        self, key: str, work: Callable[[], Awaitable[None]], then: Callable[[], None] | None = None
+    ) -> None:
         if key in self._tasks:
             if then is not None:
                 self._tasks[key].add_done_callback(lambda _t: then())
@@ -233,34 +250,63 @@ class Knowledge:
     async def _download(self, candidate: Candidate) -> None:
         assert candidate.url is not None
         file = candidate.file
-        headers = self.client.auth_headers(candidate.url, file.index_url) if file is not None and file.index_url else {}
+        headers = (
+            self.client.auth_headers(candidate.url, file.index_url)
+            if file is not None and file.index_url
+            else {}
+        )
         data = await fetch_file(candidate.url, self.runtime, headers, self.client.fetch_credentials)
-        digest = check_sha256(candidate.filename or candidate.url, candidate.url, data, candidate.sha256 or None)
+        digest = check_sha256(
+            candidate.filename or candidate.url, candidate.url, data, candidate.sha256 or None
+        )
         # Validated now, in the time the resolver waits for other requests; one wheel at a time,
         # each after a turn of the event loop, so answers that continue the crawl go first.
         async with self._cpu_turns:
             await asyncio.sleep(0)
-            self._wheels[candidate.url] = read_wheel(candidate.filename or candidate.url.rsplit("/", 1)[-1], data)
+            self._wheels[candidate.url] = read_wheel(
+                candidate.filename or candidate.url.rsplit("/", 1)[-1], data
+            )
         self._digests[candidate.url] = digest
 
-    def _crawl_from_page(self, name: NormalizedName, hints: tuple[PackagingRequirement, ...]) -> None:
+    def _crawl_from_page(
+        self, name: NormalizedName, hints: tuple[PackagingRequirement, ...]
+    ) -> None:
         choices = self.choices_if_known(name)
         if choices is None:
             return
-        likely = next((c for c in choices.candidates if _fits_hints(c, hints) and c.file and not c.file.yanked), None)
+        likely = next(
+            (
+                c
+                for c in choices.candidates
+                if _fits_hints(c, hints) and c.file and not c.file.yanked
+            ),
+            None,
+        )
         if likely is None:
             return
         key = f"meta:{likely.metadata_key}"
-        self._start(key, lambda: self._fetch_metadata(likely), then=lambda: self._crawl_from_metadata(likely))
-        if self.download_ahead and likely.file is not None and (likely.file.size or 0) <= DOWNLOAD_AHEAD_MAX_BYTES:
-            self.start_download(likely)  # most likely chosen: have it ready by the time resolution ends
+        self._start(
+            key,
+            lambda: self._fetch_metadata(likely),
+            then=lambda: self._crawl_from_metadata(likely),
+        )
+        if (
+            self.download_ahead
+            and likely.file is not None
+            and (likely.file.size or 0) <= DOWNLOAD_AHEAD_MAX_BYTES
+        ):
+            self.start_download(
+                likely
+            )  # most likely chosen: have it ready by the time resolution ends
 
     def _crawl_from_metadata(self, candidate: Candidate) -> None:
         metadata = self._metadata.get(candidate.metadata_key)
         if metadata is None:
             return
         for requirement in metadata.requires_dist:
-            if requirement.marker is None or requirement.marker.evaluate({**self.target.marker_environment, "extra": ""}):
+            if requirement.marker is None or requirement.marker.evaluate(
+                {**self.target.marker_environment, "extra": ""}
+            ):
                 self.prefetch(canonicalize_name(requirement.name), (requirement,))
 
     def page_known(self, name: NormalizedName) -> bool:

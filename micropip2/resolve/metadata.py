@@ -55,5 +55,7 @@ def metadata_from_headers(headers: Headers, where: str) -> Metadata:
         version=Version(version),
         requires_dist=tuple(requirements),
         requires_python=headers.get("Requires-Python"),
-        provides_extra=frozenset(canonicalize_name(e) for e in headers.get_all("Provides-Extra") or []),
+        provides_extra=frozenset(
+            canonicalize_name(e) for e in headers.get_all("Provides-Extra") or []
+        ),
     )

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
-from packaging.version import InvalidVersion, Version
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider
 from resolvelib.structs import RequirementInformation
 
@@ -56,7 +56,10 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         without waiting for the network (so pins, and their downloads, start early), then what the
         user asked for."""
         requirements = [info.requirement for info in information[identifier]]
-        in_conflict = any(identifier in (c.requirement.id, c.parent.id if c.parent else None) for c in backtrack_causes)
+        in_conflict = any(
+            identifier in (c.requirement.id, c.parent.id if c.parent else None)
+            for c in backtrack_causes
+        )
         pinned = any(r.url or r.pins_exactly for r in requirements)
         ready = bool(requirements) and self.knowledge.ready(requirements[0].name)
         return (not in_conflict, not pinned, not ready, identifier not in self.user_ids, identifier)
@@ -100,13 +103,29 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         parent = f"{candidate.name} {candidate.version}"
         found: list[Requirement] = []
         if not python_fits(metadata.requires_python, self.knowledge.target):
-            found.append(Requirement(PYTHON, frozenset(), SpecifierSet(metadata.requires_python or ""), parent=parent,
-                                     text=f"Python {metadata.requires_python}"))
+            found.append(
+                Requirement(
+                    PYTHON,
+                    frozenset(),
+                    SpecifierSet(metadata.requires_python or ""),
+                    parent=parent,
+                    text=f"Python {metadata.requires_python}",
+                )
+            )
             return found  # nothing else matters: this candidate cannot be used
         if not self.options.deps:
             return found
-        if candidate.extras:  # name[extra] stands on name==version, plus the extra's own requirements
-            found.append(Requirement(candidate.name, frozenset(), SpecifierSet(f"=={candidate.version}"), parent=parent))
+        if (
+            candidate.extras
+        ):  # name[extra] stands on name==version, plus the extra's own requirements
+            found.append(
+                Requirement(
+                    candidate.name,
+                    frozenset(),
+                    SpecifierSet(f"=={candidate.version}"),
+                    parent=parent,
+                )
+            )
         for dependency in metadata.requires_dist:
             if self._applies(dependency, candidate.extras):
                 found.append(_from_packaging(dependency, parent))
@@ -130,9 +149,13 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         in_base = dependency.marker.evaluate({**environment, "extra": ""})
         if not extras:
             return in_base
-        return not in_base and any(dependency.marker.evaluate({**environment, "extra": e}) for e in extras)
+        return not in_base and any(
+            dependency.marker.evaluate({**environment, "extra": e}) for e in extras
+        )
 
-    def _ordered(self, name: NormalizedName, wanted: list[Requirement], specifier: SpecifierSet) -> Iterator[Candidate]:
+    def _ordered(
+        self, name: NormalizedName, wanted: list[Requirement], specifier: SpecifierSet
+    ) -> Iterator[Candidate]:
         """A direct URL alone; else installed (unless reinstalling), the lockfile's version (preferred
         by default), then the index's, newest first."""
         if name == PYTHON:
@@ -142,10 +165,16 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         if url_candidate is not None:
             if specifier.contains(url_candidate.version, prereleases=True):
                 installed = self._local_candidates(name, SpecifierSet(f"=={url_candidate.version}"))
-                yield installed[0] if installed and installed[0].source == INSTALLED else url_candidate
+                yield (
+                    installed[0]
+                    if installed and installed[0].source == INSTALLED
+                    else url_candidate
+                )
             return
         local = self._local_candidates(name, specifier)
-        prefer_local = bool(local) and (local[0].source == INSTALLED or self.options.prefer_lockfile)
+        prefer_local = bool(local) and (
+            local[0].source == INSTALLED or self.options.prefer_lockfile
+        )
         if prefer_local:
             yield from local
         seen = {(c.version) for c in local}
@@ -173,12 +202,16 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
                 found.append(Candidate(name, locked.version, LOCKFILE, locked=locked))
         return found
 
-    def _index_candidates(self, name: NormalizedName, wanted: list[Requirement], specifier: SpecifierSet) -> list[Candidate]:
+    def _index_candidates(
+        self, name: NormalizedName, wanted: list[Requirement], specifier: SpecifierSet
+    ) -> list[Candidate]:
         """The index's candidates that satisfy ``specifier``, with PEP 440/592 pre-release and yanked rules."""
         choices = self.knowledge.choices(name)
         if choices is None:
             return []
-        matching = [c for c in choices.candidates if specifier.contains(c.version, prereleases=True)]
+        matching = [
+            c for c in choices.candidates if specifier.contains(c.version, prereleases=True)
+        ]
         if not (self.options.pre or specifier.prereleases):
             finals = [c for c in matching if not c.version.is_prerelease]
             matching = finals or matching

@@ -31,13 +31,17 @@ class Response:
 class Runtime(Protocol):
     """What micropip2 needs from the JavaScript side."""
 
-    async def get(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> Response:
+    async def get(
+        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
+    ) -> Response:
         """GET ``url`` and return the answer whatever its status; raise DownloadError only when
         no answer came (network error, CORS refusal, broken transfer). ``credentials`` is the Fetch
         API's mode ("omit", "same-origin", "include"), for browsers."""
         ...
 
-    async def fetch(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> bytes:
+    async def fetch(
+        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
+    ) -> bytes:
         """GET ``url`` (absolute, or relative to the page/process); raise DownloadError on failure."""
         ...
 
@@ -90,4 +94,4 @@ def current_runtime() -> Runtime:
 
 
 if sys.platform == "emscripten":  # load the JS bridge with micropip2, not mid-install
-    from . import pyodide as _pyodide  # noqa: F401, E402
+    from . import pyodide as _pyodide  # noqa: F401

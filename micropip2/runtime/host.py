@@ -9,9 +9,9 @@ import asyncio
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Mapping
-from typing import Any
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 from ..errors import DownloadError
 from . import Response
@@ -21,16 +21,22 @@ class HostRuntime:
     def __init__(self) -> None:
         self._loaded: dict[str, str] = {}
 
-    async def get(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> Response:
+    async def get(
+        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
+    ) -> Response:
         """``credentials`` (the Fetch API's cookie mode) means nothing to urllib and is ignored."""
         return await asyncio.to_thread(self._get_blocking, url, dict(headers or {}))
 
-    async def fetch(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> bytes:
+    async def fetch(
+        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
+    ) -> bytes:
         if "://" not in url:  # relative: a path from the working directory
             return await self.read_host_file(url)
         response = await self.get(url, headers)
         if not response.ok:
-            raise DownloadError(f"could not fetch {url}: the server answered HTTP {response.status}")
+            raise DownloadError(
+                f"could not fetch {url}: the server answered HTTP {response.status}"
+            )
         return response.body
 
     def start_fetch(self, url: str) -> Awaitable[bytes]:
@@ -41,7 +47,9 @@ class HostRuntime:
         request = urllib.request.Request(url, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=60) as answer:
-                return Response(answer.geturl(), answer.status, _content_type(answer.headers), answer.read())
+                return Response(
+                    answer.geturl(), answer.status, _content_type(answer.headers), answer.read()
+                )
         except urllib.error.HTTPError as exc:
             return Response(exc.geturl() or url, exc.code, _content_type(exc.headers), exc.read())
         except (urllib.error.URLError, OSError) as exc:
@@ -61,7 +69,9 @@ class HostRuntime:
         return {"packages": {}}, ""
 
     async def load_distribution_packages(self, names: list[str]) -> None:
-        raise DownloadError(f"cannot load {', '.join(names)}: there is no Pyodide distribution on a plain host")
+        raise DownloadError(
+            f"cannot load {', '.join(names)}: there is no Pyodide distribution on a plain host"
+        )
 
     def loaded_packages(self) -> dict[str, str]:
         return dict(self._loaded)

@@ -27,12 +27,18 @@ class PyodideRuntime:
     @property
     def in_node(self) -> bool:
         process = getattr(js, "process", None)
-        return process is not None and getattr(getattr(process, "release", None), "name", "") == "node"
+        return (
+            process is not None and getattr(getattr(process, "release", None), "name", "") == "node"
+        )
 
-    async def get(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> Response:
+    async def get(
+        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
+    ) -> Response:
         return await self._answer(url, self._request(url, headers, credentials))
 
-    async def fetch(self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None) -> bytes:
+    async def fetch(
+        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
+    ) -> bytes:
         if "://" not in url and self.in_node:  # Node's fetch has no base URL: a path of the host
             return await self.read_host_file(url)
         return _body(url, await self.get(url, headers, credentials))
@@ -77,7 +83,9 @@ class PyodideRuntime:
         try:
             data = await self._api.loadBinaryFile(path)
         except Exception as exc:
-            raise DownloadError(f"could not read the host file {path!r}: {_js_reason(exc)}") from None
+            raise DownloadError(
+                f"could not read the host file {path!r}: {_js_reason(exc)}"
+            ) from None
         return bytes(data.to_py())
 
     async def load_dynlib(self, path: str) -> None:
@@ -92,11 +100,15 @@ class PyodideRuntime:
         from pyodide.ffi import to_js
 
         errors: list[str] = []
-        await self._js.loadPackage(to_js(names), errorCallback=errors.append, messageCallback=lambda _m: None)
+        await self._js.loadPackage(
+            to_js(names), errorCallback=errors.append, messageCallback=lambda _m: None
+        )
         missing = [name for name in names if name not in self.loaded_packages()]
         if missing or errors:
             detail = "; ".join(errors) or "no reason given"
-            raise DownloadError(f"Pyodide could not load {', '.join(missing or names)} from its distribution: {detail}")
+            raise DownloadError(
+                f"Pyodide could not load {', '.join(missing or names)} from its distribution: {detail}"
+            )
 
     def loaded_packages(self) -> dict[str, str]:
         return dict(self._js.loadedPackages.to_py())

@@ -31,57 +31,154 @@ def _spec_case(id: str, error: str, fragment: str, **kwargs) -> BadWheel:  # typ
 def _truncated() -> BadWheel:
     spec = WheelSpec(files={"demo/__init__.py": "x = 1\n" * 2000})
     data = build_wheel(spec)
-    return BadWheel("truncated-zip", spec.filename, data[: len(data) // 2], "InvalidWheelError", "not a readable zip archive")
+    return BadWheel(
+        "truncated-zip",
+        spec.filename,
+        data[: len(data) // 2],
+        "InvalidWheelError",
+        "not a readable zip archive",
+    )
 
 
 def _corrupted() -> BadWheel:
     spec = WheelSpec(files={"demo/__init__.py": "import os\n" * 500 + "VALUE = 1\n"})
     data = bytearray(build_wheel(spec))
     data[60:70] = bytes(b ^ 0xFF for b in data[60:70])  # inside the first member's compressed bytes
-    return BadWheel("corrupted-member", spec.filename, bytes(data), "InvalidWheelError", "cannot be extracted")
+    return BadWheel(
+        "corrupted-member", spec.filename, bytes(data), "InvalidWheelError", "cannot be extracted"
+    )
 
 
 def bad_wheels() -> list[BadWheel]:
     invalid = "InvalidWheelError"
     incompatible = "IncompatibleWheelError"
     return [
-        _spec_case("path-traversal", invalid, "points outside its directory", raw_entries={"../evil.py": b"x"}),
-        _spec_case("nested-traversal", invalid, "points outside its directory", raw_entries={"demo/../../evil.py": b"x"}),
-        _spec_case("absolute-path", invalid, "is an absolute path", raw_entries={"/etc/evil.cfg": b"x"}),
+        _spec_case(
+            "path-traversal",
+            invalid,
+            "points outside its directory",
+            raw_entries={"../evil.py": b"x"},
+        ),
+        _spec_case(
+            "nested-traversal",
+            invalid,
+            "points outside its directory",
+            raw_entries={"demo/../../evil.py": b"x"},
+        ),
+        _spec_case(
+            "absolute-path", invalid, "is an absolute path", raw_entries={"/etc/evil.cfg": b"x"}
+        ),
         _spec_case("backslash-path", invalid, "backslash", raw_entries={"demo\\evil.py": b"x"}),
         _spec_case("symlink", invalid, "symbolic link", symlinks={"demo/passwd": "/etc/passwd"}),
-        _spec_case("record-hash-mismatch", invalid, "does not match its RECORD hash",
-                   record_overrides={"demo/__init__.py": "sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}),
-        _spec_case("record-weak-hash", invalid, "accepted: sha256", record_overrides={"demo/__init__.py": "md5=AAAA"}),
-        _spec_case("file-not-in-record", invalid, "is not listed in RECORD", unrecorded=["demo/__init__.py"]),
-        _spec_case("record-lists-missing-file", invalid, "which is not in the archive", record_extra=["demo/gone.py"]),
+        _spec_case(
+            "record-hash-mismatch",
+            invalid,
+            "does not match its RECORD hash",
+            record_overrides={
+                "demo/__init__.py": "sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+            },
+        ),
+        _spec_case(
+            "record-weak-hash",
+            invalid,
+            "accepted: sha256",
+            record_overrides={"demo/__init__.py": "md5=AAAA"},
+        ),
+        _spec_case(
+            "file-not-in-record",
+            invalid,
+            "is not listed in RECORD",
+            unrecorded=["demo/__init__.py"],
+        ),
+        _spec_case(
+            "record-lists-missing-file",
+            invalid,
+            "which is not in the archive",
+            record_extra=["demo/gone.py"],
+        ),
         _spec_case("no-record", invalid, "RECORD is missing", omit=["RECORD"]),
-        _spec_case("no-dist-info", invalid, "has no .dist-info directory", omit=["RECORD", "WHEEL", "METADATA"]),
-        _spec_case("two-dist-info", invalid, ".dist-info directories", extra_dist_info="other-1.dist-info"),
-        _spec_case("dist-info-other-name", invalid, "is for other 1.0", dist_info_name="other-1.0.dist-info"),
-        _spec_case("metadata-other-version", invalid, "METADATA describes demo 2.0", metadata_version="2.0"),
+        _spec_case(
+            "no-dist-info",
+            invalid,
+            "has no .dist-info directory",
+            omit=["RECORD", "WHEEL", "METADATA"],
+        ),
+        _spec_case(
+            "two-dist-info", invalid, ".dist-info directories", extra_dist_info="other-1.dist-info"
+        ),
+        _spec_case(
+            "dist-info-other-name",
+            invalid,
+            "is for other 1.0",
+            dist_info_name="other-1.0.dist-info",
+        ),
+        _spec_case(
+            "metadata-other-version", invalid, "METADATA describes demo 2.0", metadata_version="2.0"
+        ),
         _spec_case("no-wheel-file", invalid, "WHEEL is missing", omit=["WHEEL"]),
         _spec_case("wheel-version-2", invalid, "Wheel-Version 2.0", wheel_version="2.0"),
-        _spec_case("unknown-data-scheme", invalid, "unknown .data scheme 'weird'",
-                   files={**GOOD_INIT, "demo-1.0.data/weird/x.txt": "x"}),
-        _spec_case("linux-so-in-pure-wheel", invalid, "Linux (ELF) shared library",
-                   files={**GOOD_INIT, "demo/_ext.cpython-314-x86_64-linux-gnu.so": b"\x7fELF\x02\x01\x01" + b"\0" * 64}),
+        _spec_case(
+            "unknown-data-scheme",
+            invalid,
+            "unknown .data scheme 'weird'",
+            files={**GOOD_INIT, "demo-1.0.data/weird/x.txt": "x"},
+        ),
+        _spec_case(
+            "linux-so-in-pure-wheel",
+            invalid,
+            "Linux (ELF) shared library",
+            files={
+                **GOOD_INIT,
+                "demo/_ext.cpython-314-x86_64-linux-gnu.so": b"\x7fELF\x02\x01\x01" + b"\0" * 64,
+            },
+        ),
         _truncated(),
         _corrupted(),
-        BadWheel("html-error-page", "demo-1.0-py3-none-any.whl", b"<html><body>404 Not Found</body></html>", invalid,
-                 "not a readable zip archive"),
-        _spec_case("linux-tags", incompatible, "built for Linux (manylinux_2_17_x86_64)", tag="cp314-cp314-manylinux_2_17_x86_64"),
-        _spec_case("macos-tags", incompatible, "built for macOS", tag="cp313-cp313-macosx_11_0_arm64"),
-        _spec_case("older-platform-year", incompatible, "built for platform 2024_0",
-                   tag="cp312-cp312-pyemscripten_2024_0_wasm32"),
-        _spec_case("abi3-other-year", incompatible, "abi3 wheel built for platform 2024_0",
-                   tag="cp310-abi3-pyemscripten_2024_0_wasm32"),
-        _spec_case("wasm64", incompatible, "built for wasm64", tag="cp313-cp313-pyemscripten_2026_0_wasm64"),
+        BadWheel(
+            "html-error-page",
+            "demo-1.0-py3-none-any.whl",
+            b"<html><body>404 Not Found</body></html>",
+            invalid,
+            "not a readable zip archive",
+        ),
+        _spec_case(
+            "linux-tags",
+            incompatible,
+            "built for Linux (manylinux_2_17_x86_64)",
+            tag="cp314-cp314-manylinux_2_17_x86_64",
+        ),
+        _spec_case(
+            "macos-tags", incompatible, "built for macOS", tag="cp313-cp313-macosx_11_0_arm64"
+        ),
+        _spec_case(
+            "older-platform-year",
+            incompatible,
+            "built for platform 2024_0",
+            tag="cp312-cp312-pyemscripten_2024_0_wasm32",
+        ),
+        _spec_case(
+            "abi3-other-year",
+            incompatible,
+            "abi3 wheel built for platform 2024_0",
+            tag="cp310-abi3-pyemscripten_2024_0_wasm32",
+        ),
+        _spec_case(
+            "wasm64", incompatible, "built for wasm64", tag="cp313-cp313-pyemscripten_2026_0_wasm64"
+        ),
         _spec_case("python2-only", incompatible, "built for Python 2", tag="py2-none-any"),
-        BadWheel("requires-python", WheelSpec(requires_python=">=3.99", files=dict(GOOD_INIT)).filename,
-                 build_wheel(WheelSpec(requires_python=">=3.99", files=dict(GOOD_INIT))), "ResolutionError",
-                 "Python >=3.99 (required by demo 1.0)", host_checkable=False),
+        BadWheel(
+            "requires-python",
+            WheelSpec(requires_python=">=3.99", files=dict(GOOD_INIT)).filename,
+            build_wheel(WheelSpec(requires_python=">=3.99", files=dict(GOOD_INIT))),
+            "ResolutionError",
+            "Python >=3.99 (required by demo 1.0)",
+            host_checkable=False,
+        ),
         BadWheel("bad-filename", "demo.whl", b"PK", incompatible, "not a valid wheel file name"),
-        _spec_case("broken-wasm-library", "InstallFailedError", "load shared libraries",
-                   files={**GOOD_INIT, "demo/_broken.so": b"\0asm\x01\0\0\0" + b"\xff" * 32}),
+        _spec_case(
+            "broken-wasm-library",
+            "InstallFailedError",
+            "load shared libraries",
+            files={**GOOD_INIT, "demo/_broken.so": b"\0asm\x01\0\0\0" + b"\xff" * 32},
+        ),
     ]

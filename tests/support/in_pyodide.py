@@ -14,7 +14,9 @@ _EXTRA_ROOTS = ("/share", "/etc/demo")
 
 def roots():
     paths = sysconfig.get_paths()
-    return sorted({os.path.normpath(paths[key].replace("//", "/")) for key in _ROOTS} | set(_EXTRA_ROOTS))
+    return sorted(
+        {os.path.normpath(paths[key].replace("//", "/")) for key in _ROOTS} | set(_EXTRA_ROOTS)
+    )
 
 
 def snapshot():
@@ -59,7 +61,7 @@ async def install_error(requirement, **kwargs):
     before = environment_state()
     try:
         await micropip2.install(requirement, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - the test inspects the type
+    except Exception as exc:
         after = environment_state()
         changed = diff(before["files"], after["files"])
         if before["loaded"] != after["loaded"]:
@@ -73,7 +75,11 @@ def dist_info_files(name):
     import importlib.metadata
 
     dist = importlib.metadata.distribution(name)
-    return {str(p): dist.read_text(str(p).split("/", 1)[1]) for p in dist.files or [] if ".dist-info/" in str(p)}
+    return {
+        str(p): dist.read_text(str(p).split("/", 1)[1])
+        for p in dist.files or []
+        if ".dist-info/" in str(p)
+    }
 
 
 def to_json(value):

@@ -1278,7 +1278,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             try:
                 resp = owner._respond(method, path, split.query, headers, auth)
-            except Exception:  # noqa: BLE001 - a server bug becomes a 500 with its traceback
+            except Exception:
                 body = traceback.format_exc().encode()
                 if owner.verbose:
                     sys.stderr.write(body.decode())

@@ -29,4 +29,6 @@ def publish(
         requires_python=requires_python,
     )
     listed = None if listed_requires_python else ""  # "": the index page does not repeat it
-    return server.add_wheel(build_wheel(spec), spec.filename, yanked=yanked, metadata=metadata, requires_python=listed)
+    return server.add_wheel(
+        build_wheel(spec), spec.filename, yanked=yanked, metadata=metadata, requires_python=listed
+    )

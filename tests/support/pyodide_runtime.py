@@ -40,9 +40,10 @@ import textwrap
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = REPO / "tests" / "support" / "runner.mjs"
@@ -85,10 +86,12 @@ class RuntimeSpec:
     version: str  # Pyodide version, e.g. "314.0.7"
 
     @classmethod
-    def parse(cls, ident: str) -> "RuntimeSpec":
+    def parse(cls, ident: str) -> RuntimeSpec:
         kind, sep, version = ident.partition("-")
         if not sep or kind not in KINDS:
-            raise ValueError(f"bad runtime id {ident!r}; expected e.g. 'node-314.0.7' or 'chrome-314.0.7'")
+            raise ValueError(
+                f"bad runtime id {ident!r}; expected e.g. 'node-314.0.7' or 'chrome-314.0.7'"
+            )
         return cls(kind, version)
 
     @property
@@ -127,7 +130,7 @@ def _strip_to_def(fn: Callable) -> tuple[str, str, int]:
     node = tree.body[0]
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name != fn.__name__:
         raise TypeError(f"{fn!r} is not a plain function definition")
-    body_lines = src.splitlines(keepends=True)[node.lineno - 1:]
+    body_lines = src.splitlines(keepends=True)[node.lineno - 1 :]
     filename = inspect.getsourcefile(fn) or "<test>"
     return "".join(body_lines), filename, first + node.lineno - 1
 
@@ -153,10 +156,19 @@ class PyodideRuntime:
     ``packages``: loaded and checked (loadedPackages, versions) before the runtime is ready.
     """
 
-    def __init__(self, spec: RuntimeSpec | str, *, base_url: str | None = None, server=None,
-                 dist_dir: Path | None = None, lockfile: str | Path = "pyodide-lock.json",
-                 package_dir: Path | None = None, packages: Iterable[str] = ("micropip2",),
-                 lockfile_contents: bool = False, echo_output: bool = True):
+    def __init__(
+        self,
+        spec: RuntimeSpec | str,
+        *,
+        base_url: str | None = None,
+        server=None,
+        dist_dir: Path | None = None,
+        lockfile: str | Path = "pyodide-lock.json",
+        package_dir: Path | None = None,
+        packages: Iterable[str] = ("micropip2",),
+        lockfile_contents: bool = False,
+        echo_output: bool = True,
+    ):
         self.spec = RuntimeSpec.parse(spec) if isinstance(spec, str) else spec
         self.kind = self.spec.kind
         self.version = self.spec.version
@@ -166,7 +178,9 @@ class PyodideRuntime:
         if is_url and self.kind != "chrome":
             raise ValueError("Pyodide on Node boots only from a local lockfile (and local wheels)")
         if self.kind == "chrome" and not is_url and Path(lockfile).is_absolute():
-            raise ValueError("a chrome runtime's lockfile is relative to the served dist dir, or a URL")
+            raise ValueError(
+                "a chrome runtime's lockfile is relative to the served dist dir, or a URL"
+            )
         # the lockfile this runtime boots with (a Path, or the URL a chrome runtime fetches)
         self.lockfile: Path | str = lockfile if is_url else self.dist_dir / lockfile
         self.packages = list(packages)
@@ -189,11 +203,21 @@ class PyodideRuntime:
         self._dead: str | None = None
         self._ready = False
 
-        cmd = [os.environ.get("MICROPIP2_NODE", "node"), str(RUNNER), "--dist", str(self.dist_dir),
-               "--lockfile", lockfile, "--packages", ",".join(self.packages)]
+        cmd = [
+            os.environ.get("MICROPIP2_NODE", "node"),
+            str(RUNNER),
+            "--dist",
+            str(self.dist_dir),
+            "--lockfile",
+            lockfile,
+            "--packages",
+            ",".join(self.packages),
+        ]
         if package_dir is not None:
             if self.kind != "node":
-                raise ValueError("package_dir is for node runtimes; a browser fetches the lock's URLs")
+                raise ValueError(
+                    "package_dir is for node runtimes; a browser fetches the lock's URLs"
+                )
             cmd += ["--package-dir", str(package_dir)]
         if lockfile_contents:
             if self.kind != "chrome":
@@ -204,8 +228,15 @@ class PyodideRuntime:
             if base_url is None:
                 raise ValueError("a chrome runtime needs base_url (the served dist directory)")
             self._user_data_dir = tempfile.mkdtemp(prefix="micropip2-chromium-")
-            cmd += ["--browser", "--base-url", base_url, "--user-data-dir", self._user_data_dir,
-                    "--chromium", os.environ.get("MICROPIP2_CHROMIUM", "/usr/bin/chromium")]
+            cmd += [
+                "--browser",
+                "--base-url",
+                base_url,
+                "--user-data-dir",
+                self._user_data_dir,
+                "--chromium",
+                os.environ.get("MICROPIP2_CHROMIUM", "/usr/bin/chromium"),
+            ]
         self.started_at = time.monotonic()
         self._proc = subprocess.Popen(
             cmd,
@@ -260,7 +291,9 @@ class PyodideRuntime:
 
     def _failure(self, what: str) -> RuntimeFailure:
         log = self.runner_log()
-        return RuntimeFailure(f"{self.id}: {what}" + (f"\n--- runner log ---\n{log}" if log else ""))
+        return RuntimeFailure(
+            f"{self.id}: {what}" + (f"\n--- runner log ---\n{log}" if log else "")
+        )
 
     def _next_message(self, timeout: float, what: str) -> dict:
         try:
@@ -276,7 +309,7 @@ class PyodideRuntime:
         return msg
 
     # ----------------------------------------------------------------------------
-    def wait_ready(self, timeout: float = BOOT_TIMEOUT) -> "PyodideRuntime":
+    def wait_ready(self, timeout: float = BOOT_TIMEOUT) -> PyodideRuntime:
         with self._lock:
             if self._ready:
                 return self
@@ -291,11 +324,14 @@ class PyodideRuntime:
             self.boot_ms = msg.get("boot_ms")
             self.pyodide_version = msg.get("version")
             if self.pyodide_version != self.version:
-                raise self._failure(f"runner reports Pyodide {self.pyodide_version}, expected {self.version}")
+                raise self._failure(
+                    f"runner reports Pyodide {self.pyodide_version}, expected {self.version}"
+                )
             return self
 
-    def request(self, code: str, *, filename: str | None = None,
-                timeout: float = REQUEST_TIMEOUT) -> dict:
+    def request(
+        self, code: str, *, filename: str | None = None, timeout: float = REQUEST_TIMEOUT
+    ) -> dict:
         """Send raw code to the runner; return its reply dict (ok, result|error, stdout, stderr)."""
         self.wait_ready()
         with self._lock:
@@ -330,8 +366,11 @@ class PyodideRuntime:
         if not reply.get("ok"):
             err = reply.get("error") or {}
             raise PyodideError(
-                err.get("type", "?"), err.get("message", ""), err.get("traceback", ""),
-                reply.get("stdout", ""), reply.get("stderr", ""),
+                err.get("type", "?"),
+                err.get("message", ""),
+                err.get("traceback", ""),
+                reply.get("stdout", ""),
+                reply.get("stderr", ""),
             )
         return json.loads(reply["result"])
 
@@ -349,7 +388,9 @@ class PyodideRuntime:
         )
         return self._run_wrapped(wrapper, timeout)
 
-    def call(self, fn: Callable, *args: Any, timeout: float = REQUEST_TIMEOUT, **kwargs: Any) -> Any:
+    def call(
+        self, fn: Callable, *args: Any, timeout: float = REQUEST_TIMEOUT, **kwargs: Any
+    ) -> Any:
         """Define ``fn`` in Pyodide from its source and call it with JSON-able arguments.
 
         ``fn`` must be self-contained (do its imports inside; it cannot see the test
@@ -414,7 +455,7 @@ class PyodideRuntime:
                 pass
         self._dead = self._dead or "closed"
 
-    def __enter__(self) -> "PyodideRuntime":
+    def __enter__(self) -> PyodideRuntime:
         return self.wait_ready()
 
     def __exit__(self, *exc) -> None:
@@ -456,17 +497,28 @@ class RuntimePool:
     {pyodide version: lockfile naming that build, relative to the dist dir}.
     """
 
-    def __init__(self, schedule: list[str], prepare: Callable[[], Any] | None = None,
-                 server_factory: Callable[[], Any] | None = None, lookahead: int | None = None):
+    def __init__(
+        self,
+        schedule: list[str],
+        prepare: Callable[[], Any] | None = None,
+        server_factory: Callable[[], Any] | None = None,
+        lookahead: int | None = None,
+    ):
         self.schedule = list(schedule)
-        self.lookahead = lookahead if lookahead is not None else int(os.environ.get("MICROPIP2_POOL_LOOKAHEAD", "2"))
+        self.lookahead = (
+            lookahead
+            if lookahead is not None
+            else int(os.environ.get("MICROPIP2_POOL_LOOKAHEAD", "2"))
+        )
         self._pos = 0
         self._prepare = prepare
         self._server_factory = server_factory
         self._server = None
         self._server_lock = threading.Lock()
         self._closers: list[threading.Thread] = []
-        self._spares: dict[str, collections.deque[PyodideRuntime]] = collections.defaultdict(collections.deque)
+        self._spares: dict[str, collections.deque[PyodideRuntime]] = collections.defaultdict(
+            collections.deque
+        )
         self._lock = threading.Lock()
         self._prepared = threading.Event()
         self._prepare_error: BaseException | None = None
@@ -474,8 +526,10 @@ class RuntimePool:
         self._closed = False
         self.lockfiles: dict[str, str] = {}  # pyodide version -> lockfile (from prepare)
 
-    def start(self) -> "RuntimePool":
-        self._thread = threading.Thread(target=self._background_start, daemon=True, name="runtime-pool")
+    def start(self) -> RuntimePool:
+        self._thread = threading.Thread(
+            target=self._background_start, daemon=True, name="runtime-pool"
+        )
         self._thread.start()
         return self
 
@@ -519,7 +573,7 @@ class RuntimePool:
         """(Under self._lock.) Boot whatever the next `lookahead` scheduled tests need."""
         if self._closed:
             return
-        window = collections.Counter(self.schedule[self._pos:self._pos + self.lookahead])
+        window = collections.Counter(self.schedule[self._pos : self._pos + self.lookahead])
         for ident, n in window.items():
             while len(self._spares[ident]) < n:
                 try:

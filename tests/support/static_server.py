@@ -33,7 +33,7 @@ _TYPES = {
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format, *args):  # quiet; the tests assert on behaviour, not logs
@@ -45,7 +45,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
         for prefix, root in self.server.mounts:
             if path.startswith(prefix):
-                rel = path[len(prefix):]
+                rel = path[len(prefix) :]
                 target = (root / rel).resolve()
                 if target != root and root not in target.parents:
                     return None
@@ -109,12 +109,14 @@ class StaticServer:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "StaticServer":
+    def start(self) -> StaticServer:
         server = _Server(("127.0.0.1", 0), _Handler)
         # longest prefix first, so that /dist/x/ wins over /dist/
         server.mounts = sorted(self._mounts.items(), key=lambda kv: -len(kv[0]))
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="static-server", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="static-server", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -137,7 +139,7 @@ class StaticServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "StaticServer":
+    def __enter__(self) -> StaticServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

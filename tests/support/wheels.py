@@ -33,10 +33,14 @@ class WheelSpec:
     extra_dist_info: str | None = None  # add a second .dist-info directory
     record_overrides: dict[str, str] = field(default_factory=dict)  # path -> hash field in RECORD
     unrecorded: list[str] = field(default_factory=list)  # paths left out of RECORD
-    record_extra: list[str] = field(default_factory=list)  # paths listed in RECORD but not in the zip
+    record_extra: list[str] = field(
+        default_factory=list
+    )  # paths listed in RECORD but not in the zip
     raw_entries: dict[str, bytes] = field(default_factory=dict)  # added verbatim, not in RECORD
     symlinks: dict[str, str] = field(default_factory=dict)  # archive path -> link target
-    omit: list[str] = field(default_factory=list)  # dist-info files to leave out: "WHEEL", "METADATA", "RECORD"
+    omit: list[str] = field(
+        default_factory=list
+    )  # dist-info files to leave out: "WHEEL", "METADATA", "RECORD"
 
     @property
     def filename(self) -> str:
@@ -69,7 +73,9 @@ def build_wheel(spec: WheelSpec) -> bytes:
         if name not in spec.omit:
             contents[f"{info}/{name}"] = text.encode()
     if spec.extra_dist_info:
-        contents[f"{spec.extra_dist_info}/METADATA"] = b"Metadata-Version: 2.1\nName: other\nVersion: 1\n"
+        contents[f"{spec.extra_dist_info}/METADATA"] = (
+            b"Metadata-Version: 2.1\nName: other\nVersion: 1\n"
+        )
     rows = []
     for path, data in contents.items():
         if path in spec.unrecorded:

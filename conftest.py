@@ -166,3 +166,16 @@ def new_runtime(static_server):
     yield boot
     for runtime in made:
         runtime.close()
+
+
+PYODIDE_FIXTURES = {"runtime", "runtime_314", "new_runtime"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that boot no Pyodide runtime are marked ``host``: ``scripts/test.sh -m host`` runs
+    them alone, on host CPython, without Node."""
+    for item in items:
+        boots = item.get_closest_marker("pyodide") is not None
+        if not boots and not PYODIDE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.host)

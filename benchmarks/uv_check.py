@@ -75,7 +75,7 @@ async def micropip2_resolution(requirements: list[str], index_url: str) -> dict:
         }
     plan = report.plan
     return {
-        "install": [f"{i.name}=={i.version}" for i in plan.items],
+        "install": [f"{i.name}=={i.version}" for i in plan.changes],
         "satisfied": list(plan.satisfied),
         "how": "dry_run",
     }

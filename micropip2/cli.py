@@ -17,20 +17,21 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from .aot.check import check_lock
 from .aot.download import LOCK_NAME, download_lock
 from .aot.pyodide_release import ReleaseLock, default_dist_url, load_release_lock
 from .aot.requirements_file import Collected, read_requirements
 from .aot.resolve_for import resolve_for_target, with_hashes
-from .errors import DownloadError, Micropip2Error
+from .errors import Micropip2Error
 from .index.client import STRATEGIES
+from .locations import is_remote
+from .lockfiles.distribution import Distribution
 from .lockfiles.from_plan import lock_from_plan
-from .lockfiles.load import parse_lock
+from .lockfiles.load import load_lock, parse_lock
 from .lockfiles.model import FORMATS, Lock
 from .lockfiles.render import render_lock
-from .resolve.distribution import Distribution
 from .runtime.host import HostRuntime
 from .target import Target, UnknownTargetError
 
@@ -226,7 +227,8 @@ def _target_of_release(release: ReleaseLock, version: str | None) -> Target:
 
 def _dist_url(args: argparse.Namespace, release: ReleaseLock) -> str:
     if args.dist_url:
-        return args.dist_url if args.dist_url.endswith("/") else args.dist_url + "/"
+        url = str(args.dist_url)
+        return url if url.endswith("/") else url + "/"
     if release.location:
         return release.location
     if args.pyodide:
@@ -299,13 +301,9 @@ def _target_for(lock: Lock, version: str | None, lock_ref: str | None) -> Target
 
 
 async def _read_lock(ref: str) -> Lock:
-    if urlsplit(ref).scheme in ("http", "https"):
-        response = await HostRuntime().get(ref)
-        if not response.ok:
-            raise DownloadError(
-                f"could not fetch {ref}: the server answered HTTP {response.status}"
-            )
-        return parse_lock(response.body, urljoin(ref, "."), ref)
+    """A lock by URL (through :func:`load_lock`) or a host path, whose folder is the base."""
+    if is_remote(ref):
+        return await load_lock(ref, HostRuntime())
     path = Path(urlsplit(ref).path if ref.startswith("file:") else ref)
     try:
         data = path.read_bytes()

@@ -1,10 +1,36 @@
-"""The exceptions micropip2 raises. Each message says what was asked, what was found and why it did not fit."""
+"""The exceptions micropip2 raises. Each message says what was asked, what was found and why it
+did not fit; the same facts are attributes, so callers need not parse the text, and the lower
+error that explains one is chained as its ``__cause__``."""
 
 from __future__ import annotations
 
 
 class Micropip2Error(Exception):
-    """Base class of every error micropip2 raises on purpose."""
+    """Base class of every error micropip2 raises on purpose.
+
+    Attributes (``None`` when they do not apply): ``requirement`` (the requirement text asked
+    for), ``project`` (a project name), ``url`` (without credentials), ``file`` (a file name).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        requirement: str | None = None,
+        project: str | None = None,
+        url: str | None = None,
+        file: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.requirement = requirement
+        self.project = project
+        self.url = url
+        self.file = file
+
+
+class InvalidOptionError(Micropip2Error, ValueError):
+    """An argument is not one of the values it accepts."""
 
 
 class InvalidRequirementError(Micropip2Error, ValueError):
@@ -12,11 +38,33 @@ class InvalidRequirementError(Micropip2Error, ValueError):
 
 
 class DownloadError(Micropip2Error):
-    """A file could not be fetched (network error, HTTP status, unreadable local file)."""
+    """A file could not be fetched (network error, HTTP status, unreadable local file).
+
+    ``status`` is the HTTP status when the server answered with one, else ``None``;
+    ``failures`` holds the errors of each file when several failed at once."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        failures: tuple[BaseException, ...] = (),
+        **facts: str | None,
+    ) -> None:
+        super().__init__(message, **facts)
+        self.status = status
+        self.failures = failures
 
 
 class HashMismatchError(Micropip2Error):
-    """Fetched bytes do not have the sha256 they were promised to have."""
+    """Fetched bytes do not have the sha256 (or size) they were promised to have."""
+
+    def __init__(
+        self, message: str, *, expected: str = "", actual: str = "", **facts: str | None
+    ) -> None:
+        super().__init__(message, **facts)
+        self.expected = expected
+        self.actual = actual
 
 
 class IncompatibleWheelError(Micropip2Error):
@@ -32,7 +80,13 @@ class InstallConflictError(Micropip2Error):
 
 
 class InstallFailedError(Micropip2Error):
-    """Writing or loading a wheel failed; the environment was restored to how it was."""
+    """Writing or loading a wheel failed; the environment was restored to how it was.
+
+    ``step`` is what was being done ("write files", "load shared libraries", ...)."""
+
+    def __init__(self, message: str, *, step: str = "", **facts: str | None) -> None:
+        super().__init__(message, **facts)
+        self.step = step
 
 
 class UninstallError(Micropip2Error):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .install.installed import InstalledDist
+from .installed import InstalledDist
 
 
 @dataclass(frozen=True)

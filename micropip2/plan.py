@@ -1,83 +1,111 @@
-"""The Plan: the resolved set of files to install, where each comes from, and why it is needed."""
+"""The Plan: what an install or a sync will do to each package, from which file, and why.
+
+Every operation that changes the environment first makes a Plan (resolution for ``install``,
+lock replay for ``sync``), and one executor (:mod:`micropip2.install.executor`) runs any Plan.
+``dry_run=True`` returns the Plan instead of running it. This module is data only.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from typing import Literal
 
-from packaging.utils import NormalizedName
 
-from .resolve.candidates import INSTALLED, PYTHON, Candidate
+class Action(StrEnum):
+    """What happens to one package."""
 
-if TYPE_CHECKING:
-    from .install.installed import InstalledDist
-    from .resolve.driver import Resolved
+    INSTALL = "install"  # download the wheel, check it and write it
+    REPLACE = "replace"  # the same, in place of the installed version (``replaces``)
+    LOAD = "load"  # Pyodide loads it from its own distribution (shared libraries, stdlib modules)
+    KEEP = "keep"  # already installed at a version that fits: nothing to do
+    REMOVE = "remove"  # installed and no longer wanted (sync)
+
+
+class Source(StrEnum):
+    """Where a package's file comes from. Candidates of the same version are preferred in this
+    order: installed, lockfile, url, index."""
+
+    INSTALLED = "installed"  # the environment already has it
+    LOCKFILE = "lockfile"  # a lock: the Pyodide distribution's, or one the user gave
+    URL = "url"  # a direct reference (a wheel URL, "name @ url")
+    INDEX = "index"  # a package index
+
+
+# "wheel" for wheels; otherwise the pyodide-lock.json package_type of a file Pyodide loads itself
+Kind = Literal["wheel", "shared_library", "cpython_module", "package"]
+
+CHANGES = (Action.INSTALL, Action.REPLACE, Action.LOAD)
+
+
+def kind_of(filename: str, package_type: str) -> Kind:
+    """A file's :data:`Kind` from its name and its pyodide-lock.json ``package_type``."""
+    if filename.endswith(".whl"):
+        return "wheel"
+    if package_type == "shared_library":
+        return "shared_library"
+    if package_type == "cpython_module":
+        return "cpython_module"
+    return "package"
 
 
 @dataclass(frozen=True)
-class PlannedItem:
-    name: str
+class PlanItem:
+    name: str  # as the project spells it
     version: str
-    source: str  # "index", "lockfile" (the Pyodide distribution) or "url"
-    url: str
-    sha256: str | None
-    filename: str
-    index_url: str | None  # the index that listed the file (source "index")
-    required_by: tuple[str, ...]  # "you", or "rich 14.0.0", ...
-    size: int | None = None  # bytes of the file, when the index says (PEP 700)
+    action: Action
+    source: Source
+    url: str = ""  # absolute; "" for an installed package
+    filename: str = ""
+    sha256: str | None = None  # promised before download (index, lock or URL fragment)
+    size: int | None = None  # bytes, when the index or lock says (PEP 700)
+    kind: Kind = "wheel"
+    index_url: str | None = None  # the index that listed the file (source "index")
+    required_by: tuple[str, ...] = ()  # "you", or "rich 14.0.0", ...
+    requested: bool = False  # the user asked for it by name (PEP 376 REQUESTED)
+    replaces: str | None = None  # the installed version it replaces (REPLACE)
 
     def __str__(self) -> str:
-        why = ", ".join(self.required_by)
-        return f"{self.name} {self.version} from {self.source} ({self.filename}; required by {why})"
+        if self.action is Action.KEEP:
+            return f"{self.name} {self.version}: already installed"
+        if self.action is Action.REMOVE:
+            return f"{self.name} {self.version}: removed"
+        why = f"; required by {', '.join(self.required_by)}" if self.required_by else ""
+        instead = f", replacing {self.replaces}" if self.replaces else ""
+        return f"{self.name} {self.version} from {self.source} ({self.filename}{why}{instead})"
 
 
 @dataclass(frozen=True)
 class Plan:
-    items: tuple[PlannedItem, ...]  # to install
-    satisfied: tuple[str, ...]  # "name==version" already installed and kept
+    items: tuple[PlanItem, ...]  # one per project, by name
+
+    def with_action(self, *actions: Action) -> tuple[PlanItem, ...]:
+        return tuple(item for item in self.items if item.action in actions)
+
+    @property
+    def changes(self) -> tuple[PlanItem, ...]:
+        """What is installed or loaded (new, or replacing another version)."""
+        return self.with_action(*CHANGES)
+
+    @property
+    def kept(self) -> tuple[PlanItem, ...]:
+        return self.with_action(Action.KEEP)
+
+    @property
+    def removals(self) -> tuple[PlanItem, ...]:
+        return self.with_action(Action.REMOVE)
+
+    @property
+    def wanted(self) -> tuple[PlanItem, ...]:
+        """Everything the environment holds afterwards, kept or changed."""
+        return tuple(item for item in self.items if item.action is not Action.REMOVE)
+
+    @property
+    def satisfied(self) -> tuple[str, ...]:
+        """``name==version`` of what is kept."""
+        return tuple(f"{item.name}=={item.version}" for item in self.kept)
 
     def __str__(self) -> str:
-        lines = [str(item) for item in self.items]
+        lines = [str(item) for item in (*self.changes, *self.removals)]
         lines += [f"already installed: {text}" for text in self.satisfied]
         return "\n".join(lines) or "nothing to do"
-
-
-def make_plan(
-    resolved: Resolved, installed: Mapping[NormalizedName, InstalledDist]
-) -> tuple[Plan, list[Candidate]]:
-    """One planned file per project (extras identifiers fold into their project)."""
-    chosen: dict[NormalizedName, Candidate] = {}
-    why: dict[NormalizedName, list[str]] = {}
-    for identifier, candidate in resolved.candidates.items():
-        if candidate.name == PYTHON:
-            continue
-        chosen.setdefault(candidate.name, candidate)
-        for parent in resolved.required_by.get(identifier, ()):
-            if (
-                parent not in why.setdefault(candidate.name, [])
-                and parent != f"{candidate.name} {candidate.version}"
-            ):
-                why[candidate.name].append(parent)
-    items, satisfied, to_install = [], [], []
-    for name, candidate in sorted(chosen.items()):
-        if candidate.source == INSTALLED:
-            satisfied.append(f"{installed[name].display_name}=={installed[name].version}")
-            continue
-        to_install.append(candidate)
-        items.append(
-            PlannedItem(
-                name=candidate.locked.display_name if candidate.locked else name,
-                version=str(candidate.version),
-                source=candidate.source,
-                url=candidate.url or "",
-                sha256=candidate.sha256,
-                filename=candidate.filename or "",
-                index_url=candidate.file.index_url
-                if candidate.file and candidate.source == "index"
-                else None,
-                required_by=tuple(why.get(name, ())) or ("you",),
-                size=candidate.file.size if candidate.file else None,
-            )
-        )
-    return Plan(tuple(items), tuple(satisfied)), to_install

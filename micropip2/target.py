@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from packaging.markers import Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags
+
+from .errors import Micropip2Error
 
 # The Pyodide releases whose facts we know, newest first: (release prefix, Python x.y.z,
 # Emscripten version, PEP 783 platform version). A release matches the first row whose prefix
@@ -33,7 +37,7 @@ _PYODIDE_RELEASES: tuple[tuple[str, str, str, str], ...] = (
 _FIRST_YEAR_WITHOUT_ALIAS = (2026, 0)
 
 
-class UnknownTargetError(ValueError):
+class UnknownTargetError(Micropip2Error, ValueError):
     """The interpreter to install for could not be determined."""
 
 
@@ -172,6 +176,25 @@ class Target:
             "python_version": f"{major}.{minor}",
             "sys_platform": "emscripten",
         }
+
+    def marker_holds(self, marker: Marker | None, extra: str = "") -> bool:
+        """Whether a PEP 508 marker is true here (no marker: true); ``extra`` is the extra being
+        installed ("" for none). The one place markers are evaluated."""
+        if marker is None:
+            return True
+        return marker.evaluate({**self.marker_environment, "extra": extra})
+
+    def python_fits(self, requires_python: str | None) -> bool:
+        """Whether this Python satisfies a Requires-Python. The one rule, for index files, wheel
+        metadata and locks alike: an empty or unreadable one does not block (as pip and uv do),
+        since refusing it would hide files that install and run; the version itself decides."""
+        if not requires_python:
+            return True
+        try:
+            specifier = SpecifierSet(requires_python)
+        except InvalidSpecifier:
+            return True
+        return specifier.contains(self.python_version, prereleases=True)
 
     def describe(self) -> str:
         """A short human name: ``Pyodide 314.0.7 (CPython 3.14.2, pyemscripten_2026_0_wasm32)``."""

@@ -13,11 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 
+@pytest.mark.pyodide
 def test_sync_bench_runs_end_to_end(tmp_path):
     out = tmp_path / "sync_bench.json"
     proc = subprocess.run(

@@ -241,6 +241,7 @@ def test_check_reports_a_wheel_for_another_platform_year(tmp_path):
     assert "2025_0" in line and "2026_0" in line
 
 
+@pytest.mark.pyodide
 def test_download_makes_a_folder_pyodide_on_node_boots_from(rich_index, tmp_path):
     lock = tmp_path / "lock.json"
     done = micropip2(

@@ -202,6 +202,7 @@ def test_runtime_314_fixture(runtime_314):
 # the runner's boot checks
 
 
+@pytest.mark.pyodide
 def test_boot_fails_loudly_when_a_lockfile_package_does_not_load(tmp_path, static_server):
     """loadPackage only logs a failed load; the runner must refuse to report ready."""
     selected = selected_runtime_ids()

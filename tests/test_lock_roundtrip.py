@@ -102,8 +102,8 @@ async def _roundtrip(lock_text, how):
         import micropip2
 
         report = await micropip2.sync(lock_text)
-        out["installed"] = sorted(report.installed)
-        out["removed"] = sorted(report.removed)
+        out["installed"] = sorted(f"{i.name} {i.version}" for i in report.installed)
+        out["removed"] = sorted(f"{i.name} {i.version}" for i in report.removed)
     versions, imported, failed = {}, [], {}
     for p in packages:
         if p["package_type"] != "package":

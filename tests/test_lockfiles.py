@@ -204,8 +204,8 @@ async def _sync(lock, verbose=False):
     report = await micropip2.sync(lock, verbose=verbose)
     versions = {d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}
     return {
-        "installed": report.installed,
-        "removed": report.removed,
+        "installed": [f"{i.name} {i.version}" for i in report.installed],
+        "removed": [f"{i.name} {i.version}" for i in report.removed],
         "unchanged": len(report.unchanged),
         "versions": versions,
     }
@@ -354,7 +354,7 @@ async def _plan_with_lock(index, lock):
     import micropip2
 
     report = await micropip2.install("app", index_urls=[index], lockfile=lock, dry_run=True)
-    return {i.name: [i.version, i.source] for i in report.plan.items}
+    return {i.name: [i.version, i.source] for i in report.plan.changes}
 
 
 def test_install_with_a_lockfile_prefers_its_pins_over_newer_index_versions(mp, index_server):
@@ -405,7 +405,7 @@ async def _install_with_lock(req, index, lock, keep_going=False):
             req, index_urls=[index], lockfile=lock, keep_going=keep_going
         )
     return {
-        "plan": {i.name: [i.version, i.source] for i in report.plan.items},
+        "plan": {i.name: [i.version, i.source] for i in report.plan.changes},
         "warnings": report.warnings,
         "warned": [str(w.message) for w in caught],
         "lib": importlib.metadata.version("lib")
@@ -462,7 +462,7 @@ async def _sync_from(where, text=None):
         where = pathlib.Path(where)
         where.write_text(text)
     report = await micropip2.sync(where)
-    return report.installed, importlib.metadata.version("one")
+    return [f"{i.name} {i.version}" for i in report.installed], importlib.metadata.version("one")
 
 
 def test_sync_takes_a_lock_url_with_relative_file_names_and_a_path(mp, index_server):

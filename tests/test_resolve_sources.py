@@ -41,7 +41,7 @@ def lock_entry(server, name, version, depends=(), requires=(), *, missing=False)
 
 async def _with_lock(requirements, index, packages, base, dry_run=True, **kwargs):
     from micropip2 import PackageManager
-    from micropip2.resolve.distribution import Distribution
+    from micropip2.lockfiles.distribution import Distribution
 
     manager = PackageManager(distribution=Distribution.from_lock({"packages": packages}, base))
     try:
@@ -50,7 +50,7 @@ async def _with_lock(requirements, index, packages, base, dry_run=True, **kwargs
         return f"{type(exc).__name__}: {exc}"
     return {
         item.name: [item.version, item.source]
-        for item in (report.plan.items if dry_run else report.installed)
+        for item in (report.plan.changes if dry_run else report.installed)
     }
 
 

@@ -25,13 +25,12 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import Micropip2Error
-from ..install.wheel_file import read_wheel
 from ..lockfiles.fit import target_mismatches
 from ..lockfiles.model import Lock, LockedFile, LockEntry
-from ..resolve.choices import python_fits
 from ..resolve.metadata import Metadata, metadata_from_wheel
 from ..runtime import Runtime
 from ..target import Target
+from ..wheel_file import read_wheel
 from ..wheel_fit import check_wheel_tags
 from .files import bounded, fetch_checked
 
@@ -73,7 +72,7 @@ def _applies(entry: LockEntry, target: Target, problems: list[Problem]) -> bool:
     if not entry.marker:
         return True
     try:
-        return Marker(entry.marker).evaluate({**target.marker_environment, "extra": ""})
+        return target.marker_holds(Marker(entry.marker))
     except InvalidMarker as exc:
         problems.append(
             Problem(_label(entry), f"marker {entry.marker!r}", f"cannot be read: {exc}")
@@ -102,7 +101,7 @@ async def _check_entry(
                     f"does not fit {target.describe()}: {fits[f.file_name].reason}",
                 )
             )
-    if entry.requires_python and not python_fits(entry.requires_python, target):
+    if not target.python_fits(entry.requires_python):
         problems.append(
             Problem(
                 label,
@@ -132,7 +131,7 @@ async def _check_entry(
                 f"holds {meta.name} {meta.version}, not the package the lock names",
             )
         )
-    if not python_fits(meta.requires_python, target):
+    if not target.python_fits(meta.requires_python):
         problems.append(
             Problem(
                 label,
@@ -171,13 +170,13 @@ def _dependencies(
                 )
             )
     for entry in entries:  # pyodide-lock's names-only depends (said once per missing name)
-        for dep in entry.depends:
+        for depend in entry.depends:
             if (
-                canonicalize_name(dep) not in by_name
-                and (entry.name, canonicalize_name(dep)) not in missing
+                canonicalize_name(depend) not in by_name
+                and (entry.name, canonicalize_name(depend)) not in missing
             ):
                 problems.append(
-                    Problem(_label(entry), f"depends on {dep}", "the lock does not contain it")
+                    Problem(_label(entry), f"depends on {depend}", "the lock does not contain it")
                 )
     return problems
 
@@ -208,11 +207,7 @@ def _applicable_requirements(
 def _marker_holds(requirement: Requirement, extras: set[str], target: Target) -> bool:
     if requirement.marker is None:
         return True
-    environment = dict(target.marker_environment)
-    return any(
-        requirement.marker.evaluate({**environment, "extra": extra})
-        for extra in ["", *sorted(extras)]
-    )
+    return any(target.marker_holds(requirement.marker, extra) for extra in ["", *sorted(extras)])
 
 
 def _same_version(version: Version, text: str) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import DownloadError, HashMismatchError
-from ..install.fetch import sha256_of
+from ..fetch import sha256_hex
 from ..lockfiles.fit import Selected, select
 from ..lockfiles.from_plan import info_for
 from ..lockfiles.model import Lock, LockedFile
@@ -35,7 +35,7 @@ async def download_lock(lock: Lock, target: Target, folder: Path, runtime: Runti
             raise DownloadError(f"{label}: {selected.file.file_name} {why}")
         if why and selected.file.sha256:
             raise HashMismatchError(f"{label}: {why}")
-        digest = selected.file.sha256 or sha256_of(data)
+        digest = selected.file.sha256 or sha256_hex(data)
         (folder / selected.file.file_name).write_bytes(data)
         local = LockedFile(selected.file.file_name, selected.file.file_name, digest, len(data))
         entries.append(replace(selected.entry, files=(local,), marker=None))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
-from urllib.parse import urlsplit
 
-from ..install.fetch import fetch_file, sha256_of
-from ..lockfiles.fit import absolute_url
+from ..fetch import Fetcher
+from ..locations import join
 from ..lockfiles.model import LockedFile
 from ..runtime import Runtime
 
@@ -17,23 +16,21 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def is_local(url: str) -> bool:
-    return urlsplit(url).scheme in ("", "file")
-
-
 async def fetch_checked(file: LockedFile, base: str, runtime: Runtime) -> tuple[bytes | None, str]:
     """(bytes, "") when the file was fetched and matches its sha256; (bytes or None, why not) otherwise."""
-    url = absolute_url(base, file.url)
+    url = join(base, file.url)
     try:
-        data = await fetch_file(url, runtime)
+        fetched = await Fetcher(runtime).file(url, what=file.file_name)
     except Exception as exc:  # every failure becomes a reported problem, not a traceback
         return None, f"cannot be fetched: {exc}"
     if not file.sha256:
-        return data, f"the lock gives no sha256 for {url}"
-    actual = sha256_of(data)
-    if actual != file.sha256.lower():
-        return data, f"the file at {url} has sha256 {actual}, the lock says {file.sha256}"
-    return data, ""
+        return fetched.data, f"the lock gives no sha256 for {url}"
+    if fetched.sha256 != file.sha256.lower():
+        return (
+            fetched.data,
+            f"the file at {url} has sha256 {fetched.sha256}, the lock says {file.sha256}",
+        )
+    return fetched.data, ""
 
 
 async def bounded(

@@ -20,9 +20,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ..errors import DownloadError, Micropip2Error
+from ..locations import folder_of
 
 CDN_FULL = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
 NPM_TARBALL = "https://registry.npmjs.org/pyodide/-/pyodide-{version}.tgz"
@@ -82,7 +83,7 @@ def load_release_lock(version: str | None, lock_ref: str | None) -> ReleaseLock:
 def _from_ref(ref: str) -> ReleaseLock:
     scheme = urlsplit(ref).scheme
     if scheme in ("http", "https"):
-        return ReleaseLock(_parse(_get(ref), ref), ref, urljoin(ref, "."))
+        return ReleaseLock(_parse(_get(ref), ref), ref, folder_of(ref))
     path = Path(unquote(urlsplit(ref).path)) if scheme == "file" else Path(ref)
     try:
         data = path.read_bytes()

@@ -1,6 +1,7 @@
 """Asking package indexes for project pages and metadata files: index order, one request per URL, credentials.
 
-Every HTTP request goes through :meth:`Runtime.get`. What is fetched, and when:
+Every HTTP request goes through the fetch layer (:meth:`micropip2.fetch.Fetcher.get`). What is
+fetched, and when:
 
 * :meth:`IndexClient.project` fetches the project's page on each index it needs (see the
   strategies below), asking for PEP 691 JSON first and reading whatever content type comes back;
@@ -22,7 +23,8 @@ from typing import Any, Literal, TypeVar, cast
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from ..errors import DownloadError, HashMismatchError, InvalidRequirementError
+from ..errors import DownloadError, HashMismatchError, InvalidOptionError, InvalidRequirementError
+from ..fetch import Fetcher
 from ..runtime import Response, Runtime
 from .errors import IndexRequestError
 from .models import ProjectFile, ProjectPage
@@ -31,11 +33,9 @@ from .urls import IndexURL, origin_of, parse_index_urls
 
 Strategy = Literal["first-index", "all-indexes"]
 STRATEGIES: tuple[Strategy, ...] = ("first-index", "all-indexes")
-FETCH_CREDENTIALS_MODES = ("omit", "same-origin", "include")  # the Fetch API's ``credentials``
 
 # "This index does not have it": try the next one (404 by PEP 503; 410 Gone says the same).
 NOT_HERE_STATUSES = frozenset({404, 410})
-NETWORK_ATTEMPTS = 2  # one retry when no answer came; HTTP statuses are answers and never retried
 
 _PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)  # PEP 508
 T = TypeVar("T")
@@ -68,16 +68,16 @@ class IndexClient:
         *,
         strategy: Strategy = "first-index",
         fetch_credentials: str | None = None,
+        fetcher: Fetcher | None = None,
     ) -> None:
         if strategy not in STRATEGIES:
-            raise ValueError(
+            raise InvalidOptionError(
                 f"unknown index strategy {strategy!r}; use one of {', '.join(STRATEGIES)}"
             )
-        self.runtime = runtime
+        self.fetcher = fetcher or Fetcher(runtime, fetch_credentials=fetch_credentials)
         self.indexes: tuple[IndexURL, ...] = parse_index_urls(index_urls)
         self.strategy: Strategy = strategy
-        self.fetch_credentials = _checked_fetch_credentials(runtime, fetch_credentials)
-        self.requests: list[str] = []  # every URL actually fetched, in order (retries included)
+        self.requests: list[str] = []  # every page and metadata URL fetched (retries included)
         self.cache_hits = 0  # calls answered by a finished or in-flight request
         self._results: dict[tuple[str, str], asyncio.Future[Any]] = {}
 
@@ -150,14 +150,14 @@ class IndexClient:
 
     # -- credentials ---------------------------------------------------------------------------
 
-    def auth_headers(self, url: str, index_url: str) -> dict[str, str]:
+    def auth_headers(self, url: str, index_url: str | None) -> dict[str, str]:
         """``Authorization`` for ``url`` when the index ``index_url`` (as in
         :attr:`ProjectFile.index_url`) has credentials and ``url`` is on that index's origin;
         otherwise nothing. Use it for downloading the files an index listed."""
         index = self._index_named(index_url)
         return index.auth_headers(url) if index is not None else {}
 
-    def _index_named(self, index_url: str) -> IndexURL | None:
+    def _index_named(self, index_url: str | None) -> IndexURL | None:
         return next((index for index in self.indexes if index.url == index_url), None)
 
     # -- requests --------------------------------------------------------------------------------
@@ -181,16 +181,15 @@ class IndexClient:
 
     async def _get(self, index_url: str, url: str, headers: dict[str, str]) -> Response:
         """One GET, retried once when no answer came at all."""
-        for attempt in range(1, NETWORK_ATTEMPTS + 1):
-            self.requests.append(url)
-            try:
-                return await self.runtime.get(url, headers, self.fetch_credentials)
-            except DownloadError as exc:
-                if attempt == NETWORK_ATTEMPTS:
-                    raise IndexRequestError(
-                        index_url, url, f"got no answer, twice ({_reason(exc, url)})"
-                    ) from None
-        raise AssertionError("unreachable")
+        before = len(self.fetcher.requests)
+        try:
+            return await self.fetcher.get(url, headers)
+        except DownloadError as exc:
+            raise IndexRequestError(
+                index_url, url, f"got no answer, twice ({_reason(exc, url)})"
+            ) from exc
+        finally:
+            self.requests += self.fetcher.requests[before:]
 
 
 def _project_name(name: str) -> NormalizedName:
@@ -199,16 +198,6 @@ def _project_name(name: str) -> NormalizedName:
             f"{name!r} is not a valid project name (PEP 508), so no index can list it"
         )
     return canonicalize_name(name.strip())
-
-
-def _checked_fetch_credentials(runtime: Runtime, mode: str | None) -> str | None:
-    if mode is None:
-        return None
-    if mode not in FETCH_CREDENTIALS_MODES:
-        raise ValueError(
-            f"fetch_credentials must be one of {', '.join(FETCH_CREDENTIALS_MODES)}, not {mode!r}"
-        )
-    return mode
 
 
 def _merge(project: NormalizedName, pages: list[ProjectPage]) -> ProjectPage:

@@ -13,10 +13,11 @@ import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from html.parser import HTMLParser
 from typing import Any, NoReturn
-from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+from urllib.parse import unquote, urldefrag, urlsplit
 
 from packaging.utils import canonicalize_name
 
+from .. import locations
 from .errors import IndexPageError
 from .models import ProjectFile, ProjectPage
 
@@ -89,7 +90,7 @@ class _Page:
 
     def absolute(self, href: str, base: str | None = None) -> tuple[str, str]:
         """(absolute URL without fragment, fragment) of a link on this page."""
-        url, fragment = urldefrag(urljoin(base or self.url, href.strip()))
+        url, fragment = urldefrag(locations.href(base or self.url, href.strip()))
         return url, fragment
 
 

@@ -1,4 +1,4 @@
-"""Which files of a wheel are shared libraries, and the order they are loaded in.
+"""The order a wheel's shared libraries are loaded in.
 
 Pyodide compiles WebAssembly libraries asynchronously ahead of ``import`` (browsers refuse to
 compile large modules synchronously on the main thread), so an installer loads them right
@@ -6,15 +6,6 @@ after writing them.
 """
 
 from __future__ import annotations
-
-import re
-
-_SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
-
-
-def is_shared_library(path: str) -> bool:
-    """``foo.cpython-314-wasm32-emscripten.so``, ``libbar.so``, ``libbar.so.1`` ..."""
-    return bool(_SHARED_LIBRARY.search(path.rsplit("/", 1)[-1]))
 
 
 def load_order(paths: list[str]) -> list[str]:

@@ -1,7 +1,7 @@
 """Installing several validated wheels as one transaction: all of them, or none.
 
 Before this runs, every wheel is downloaded, hash-checked and validated
-(:mod:`micropip2.install.wheel_file`). Here the files are written through a
+(:mod:`micropip2.wheel_file`). Here the files are written through a
 :class:`~micropip2.install.journal.Journal`, installer metadata is added, shared libraries are
 loaded and ``loadedPackages`` is updated; if any step fails, the journal puts the file tree back and
 ``loadedPackages`` is restored, and :class:`~micropip2.errors.InstallFailedError` names the wheel and
@@ -17,19 +17,20 @@ import importlib
 import io
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InstallConflictError, InstallFailedError
+from ..installed import INSTALLER_NAME, SOURCE_FILE, InstalledDist
+from ..plan import Source
 from ..runtime import Runtime
+from ..wheel_file import Member, WheelFile
 from .dynlibs import load_order
 from .environment import Environment, python_for_scripts
-from .installed import INSTALLER_NAME, SOURCE_FILE, InstalledDist
 from .journal import Journal
 from .uninstall import owner_of, remove_with
-from .wheel_file import Member, WheelFile
 
 
 @dataclass(frozen=True)
@@ -39,28 +40,8 @@ class WheelInstall:
     wheel: WheelFile
     url: str  # where the bytes came from
     sha256: str
-    kind: str  # "url" (a direct reference, PEP 610), later also "index" and "lockfile"
+    kind: Source  # where it came from; "url" also gets direct_url.json (PEP 610)
     requested: bool  # asked for by the user (PEP 376 REQUESTED)
-    replaces: InstalledDist | None = None
-
-
-async def install_wheels(
-    items: list[WheelInstall],
-    env: Environment,
-    runtime: Runtime,
-    removals: Sequence[InstalledDist] = (),
-) -> None:
-    """Install ``items`` and uninstall ``removals`` together; on failure leave files and
-    ``loadedPackages`` as they were."""
-    transaction = Transaction(env, runtime)
-    try:
-        for dist in [*removals, *(item.replaces for item in items if item.replaces is not None)]:
-            transaction.remove(dist)
-        for item in items:
-            transaction.write(item)
-        await transaction.finish()
-    except BaseException as exc:
-        raise transaction.abort(exc) from exc
 
 
 class _StepFailed(Exception):
@@ -121,10 +102,14 @@ class Transaction:
             if not problems
             else "restoring failed: " + "; ".join(problems)
         )
-        return InstallFailedError(
+        error = InstallFailedError(
             f"installing {exc.current} failed while trying to {exc.step}: {_reason(exc.cause)}; "
-            f"nothing was installed, {restored}"
+            f"nothing was installed, {restored}",
+            step=exc.step,
+            file=exc.current,
         )
+        error.__cause__ = exc.cause
+        return error
 
     @contextmanager
     def _step(self, current: str, step: str) -> Iterator[None]:
@@ -226,7 +211,7 @@ def _installer_files(item: WheelInstall) -> dict[str, bytes]:
     }
     if item.requested:
         files["REQUESTED"] = b""
-    if item.kind == "url":
+    if item.kind is Source.URL:
         files["direct_url.json"] = json.dumps(
             {"url": _pep610_url(item.url), "archive_info": {"hashes": {"sha256": item.sha256}}}
         ).encode()

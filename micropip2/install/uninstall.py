@@ -9,8 +9,8 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 
 from ..errors import UninstallError
+from ..installed import InstalledDist, installed_distributions
 from .environment import Environment
-from .installed import InstalledDist, installed_distributions
 from .journal import Journal
 
 

@@ -7,11 +7,10 @@ refused as a whole, and a package without a usable file is named with the reason
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from packaging.markers import InvalidMarker, Marker
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from ..locations import join
 from ..target import Target
 from ..wheel_fit import check_wheel_tags
 from .errors import LockMismatchError
@@ -56,7 +55,7 @@ def target_mismatches(lock: Lock, target: Target) -> list[str]:
         found.append(f"is for CPython {info['python']}")
     if info.get("arch") and info["arch"] != "wasm32":
         found.append(f"is for {info['arch']}, not wasm32")
-    if lock.requires_python and not _python_fits(lock.requires_python, target):
+    if not target.python_fits(lock.requires_python):
         found.append(f"requires Python {lock.requires_python}")
     if lock.environments and not any(
         _marker_true(m, target, lock.source) for m in lock.environments
@@ -75,7 +74,7 @@ def select(lock: Lock, target: Target) -> list[Selected]:
     for entry in lock.packages:
         if entry.marker and not _marker_true(entry.marker, target, lock.source):
             continue
-        if entry.requires_python and not _python_fits(entry.requires_python, target):
+        if not target.python_fits(entry.requires_python):
             problems.append(
                 f"{entry.display_name} {entry.version} requires Python {entry.requires_python}"
             )
@@ -86,7 +85,7 @@ def select(lock: Lock, target: Target) -> list[Selected]:
                 f"{entry.display_name} {entry.version} has no file for this interpreter: {why}"
             )
         else:
-            chosen.append(Selected(entry, file, absolute_url(lock.base_url, file.url)))
+            chosen.append(Selected(entry, file, join(lock.base_url, file.url)))
     if problems:
         raise LockMismatchError(
             f"{lock.source} cannot be installed on {target.describe()}:\n  "
@@ -113,25 +112,9 @@ def _best_file(entry: LockEntry, target: Target) -> tuple[LockedFile | None, str
     return None, "; ".join(reasons)
 
 
-def absolute_url(base: str, url: str) -> str:
-    """``url`` resolved against the lock's location (a URL, an ``emfs:`` folder or a host folder)."""
-    if not base or "://" in url or url.startswith(("/", "emfs:", "file:")):
-        return url
-    if "://" in base:
-        return urljoin(base, url)
-    return base.rstrip("/") + "/" + url
-
-
-def _python_fits(specifier: str, target: Target) -> bool:
-    try:
-        return SpecifierSet(specifier).contains(target.python_version, prereleases=True)
-    except InvalidSpecifier:
-        return False
-
-
 def _marker_true(marker: str, target: Target, source: str) -> bool:
     try:
-        return Marker(marker).evaluate({**target.marker_environment, "extra": ""})
+        return target.marker_holds(Marker(marker))
     except InvalidMarker as exc:
         raise LockMismatchError(
             f"{source} has a marker micropip2 cannot read: {marker!r} ({exc})"

@@ -18,8 +18,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from ..headers import parse_headers
-from ..install.installed import INSTALLER_NAME, SOURCE_FILE, InstalledDist
-from ..resolve.distribution import Distribution, LockedPackage
+from ..installed import INSTALLER_NAME, SOURCE_FILE, InstalledDist
+from ..lockfiles.distribution import Distribution, LockedPackage
 from ..target import Target
 from .model import Lock, LockedFile, LockEntry
 
@@ -123,14 +123,13 @@ def _entry_of(locked: LockedPackage) -> LockEntry:
 
 def _depends(requires_dist: list[str], target: Target) -> tuple[str, ...]:
     """Names of the requirements that apply on ``target`` without extras."""
-    environment = {**target.marker_environment, "extra": ""}
     names: list[str] = []
     for text in requires_dist:
         try:
             requirement = Requirement(text)
         except InvalidRequirement:
             continue
-        if requirement.marker is None or requirement.marker.evaluate(environment):
+        if target.marker_holds(requirement.marker):
             name = canonicalize_name(requirement.name)
             if name not in names:
                 names.append(name)

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urljoin
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from ..plan import Plan, PlannedItem
+from ..locations import join
+from ..plan import Plan, PlanItem
 from ..target import Target
 from .model import Format, Lock, LockedFile, LockEntry
 from .pyodide_lock_format import entry_from_dict
@@ -42,7 +42,7 @@ def lock_from_plan(
     dist_entries = _by_name((distribution_lock or {}).get("packages", {}))
     depends = _depends(plan)
     entries = []
-    for item in plan.items:
+    for item in plan.wanted:
         name = canonicalize_name(item.name)
         raw = dist_entries.get(name) if item.source == "lockfile" else None
         entries.append(
@@ -78,10 +78,10 @@ def _by_name(packages: Mapping[str, Any]) -> dict[NormalizedName, Mapping[str, A
 def _depends(plan: Plan) -> dict[NormalizedName, tuple[str, ...]]:
     """Who needs whom, inverted from each item's ``required_by`` ("rich 14.0.0")."""
     parents = {
-        f"{canonicalize_name(i.name)} {i.version}": canonicalize_name(i.name) for i in plan.items
+        f"{canonicalize_name(i.name)} {i.version}": canonicalize_name(i.name) for i in plan.wanted
     }
     found: dict[NormalizedName, list[str]] = {}
-    for item in plan.items:
+    for item in plan.wanted:
         for why in item.required_by:
             parent = parents.get(why)
             if parent is not None and parent != canonicalize_name(item.name):
@@ -93,12 +93,10 @@ def _depends(plan: Plan) -> dict[NormalizedName, tuple[str, ...]]:
 
 def _from_distribution(raw: Mapping[str, Any], dist_url: str) -> LockEntry:
     entry = entry_from_dict(raw)
-    return replace(
-        entry, files=tuple(replace(f, url=_absolute(dist_url, f.url)) for f in entry.files)
-    )
+    return replace(entry, files=tuple(replace(f, url=join(dist_url, f.url)) for f in entry.files))
 
 
-def _from_index(name: NormalizedName, item: PlannedItem, depends: tuple[str, ...]) -> LockEntry:
+def _from_index(name: NormalizedName, item: PlanItem, depends: tuple[str, ...]) -> LockEntry:
     return LockEntry(
         name=name,
         display_name=item.name,
@@ -116,9 +114,3 @@ def _from_index(name: NormalizedName, item: PlannedItem, depends: tuple[str, ...
         depends=depends,
         imports=(),
     )
-
-
-def _absolute(base: str, file_name: str) -> str:
-    if "://" in file_name or not base:
-        return file_name
-    return urljoin(base if base.endswith("/") else base + "/", file_name)

@@ -7,9 +7,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
-from ..install.fetch import fetch_file
+from ..fetch import Fetcher
+from ..locations import folder_of
 from ..runtime import Runtime
 from .errors import LockFormatError
 from .model import Lock
@@ -69,9 +69,8 @@ async def load_lock(ref: LockRef, runtime: Runtime) -> Lock:
     ):  # in the Emscripten file system
         path = Path(ref)
         return parse_lock(_read_local(path), f"emfs:{path.parent.absolute()}/", str(path))
-    data = await fetch_file(ref, runtime)
-    base = urljoin(ref, ".") if "://" in ref else os.path.dirname(ref) + "/"
-    return parse_lock(data, base, ref)
+    fetched = await Fetcher(runtime).file(ref, what="the lock")
+    return parse_lock(fetched.data, folder_of(ref), ref)
 
 
 def _is_text(ref: str) -> bool:

@@ -9,15 +9,16 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from ..index.models import ProjectFile
-from ..install.installed import InstalledDist
-from .distribution import LockedPackage
+from ..installed import InstalledDist
+from ..lockfiles.distribution import LockedPackage
+from ..plan import Source
 
 # Sources, in the order candidates of the same version are preferred.
-INSTALLED, LOCKFILE, URL, INDEX = "installed", "lockfile", "url", "index"
+INSTALLED, LOCKFILE, URL, INDEX = Source.INSTALLED, Source.LOCKFILE, Source.URL, Source.INDEX
 # The interpreter itself, as a pseudo-project: a candidate whose Requires-Python excludes the
 # target depends on it, so resolvelib backtracks past that candidate (as pip does).
 PYTHON = NormalizedName("<python>")
-# A stand-in for a requirement nothing satisfies, with keep_going=True.
+# A stand-in for a requirement nothing satisfies, with keep_going=True (not a Source).
 MISSING = "missing"
 
 
@@ -57,7 +58,7 @@ class Requirement:
 class Candidate:
     name: NormalizedName
     version: Version
-    source: str
+    source: str  # a Source, or MISSING
     extras: frozenset[str] = frozenset()
     file: ProjectFile | None = None  # index and URL candidates
     locked: LockedPackage | None = None  # lockfile candidates
@@ -97,10 +98,11 @@ class Candidate:
         return replace(self, extras=extras)
 
     def __str__(self) -> str:
-        where = {
+        places: dict[str, str | None] = {
             INSTALLED: "installed",
             LOCKFILE: "Pyodide distribution",
             URL: self.url,
             INDEX: self.filename,
-        }.get(self.source, self.source)
+        }
+        where = places.get(self.source, self.source)
         return f"{self.id} {self.version} ({where})"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from ..index.models import ProjectPage
@@ -41,7 +40,7 @@ def page_choices(page: ProjectPage, target: Target) -> Choices:
         if not fit.ok or fit.rank is None:
             rejected.append(Rejected(file.filename, fit.reason))
             continue
-        if not python_fits(file.requires_python, target):
+        if not target.python_fits(file.requires_python):
             rejected.append(
                 Rejected(
                     file.filename,
@@ -59,13 +58,3 @@ def page_choices(page: ProjectPage, target: Target) -> Choices:
     )  # stable: best tag first within a version
     ordered.sort(key=lambda c: c.version, reverse=True)
     return Choices(tuple(ordered), tuple(rejected))
-
-
-def python_fits(requires_python: str | None, target: Target) -> bool:
-    """Whether ``target``'s Python satisfies a Requires-Python; an unreadable one does not block."""
-    if not requires_python:
-        return True
-    try:
-        return SpecifierSet(requires_python).contains(target.python_version, prereleases=True)
-    except InvalidSpecifier:
-        return True

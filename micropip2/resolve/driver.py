@@ -100,7 +100,7 @@ async def resolve(
                 else resolved
             )
         # Resolve again with those wheels' own requirements too (now downloaded).
-        knowledge.wheel_depends = True
+        knowledge = knowledge.with_wheel_depends()
         added += undeclared
         first = first or resolved
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from packaging.utils import NormalizedName
 
-from .candidates import Requirement
+from .candidates import Candidate, Requirement
 from .knowledge import Knowledge
 
 MAX_LISTED = 8
@@ -63,7 +63,7 @@ def available(name: NormalizedName, knowledge: Knowledge) -> list[str]:
     return facts
 
 
-def _versions(candidates: Iterable[object]) -> str:
+def _versions(candidates: Iterable[Candidate]) -> str:
     seen: list[str] = []
     for candidate in candidates:
         text = str(candidate.version)

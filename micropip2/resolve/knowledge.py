@@ -10,6 +10,7 @@ that needs no backtracking costs about as many sequential round trips as it is d
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, distribution
@@ -17,16 +18,15 @@ from importlib.metadata import PackageNotFoundError, distribution
 from packaging.requirements import Requirement as PackagingRequirement
 from packaging.utils import NormalizedName, canonicalize_name
 
+from ..downloads import WheelFiles
 from ..index.client import IndexClient
 from ..index.models import ProjectPage
-from ..install.fetch import check_sha256, fetch_file
-from ..install.installed import InstalledDist
-from ..install.wheel_file import WheelFile, read_wheel
-from ..runtime import Runtime
+from ..installed import InstalledDist
+from ..lockfiles.distribution import Distribution
 from ..target import Target
+from ..wheel_file import WheelFile
 from .candidates import INSTALLED, LOCKFILE, Candidate
 from .choices import Choices, page_choices
-from .distribution import Distribution
 from .metadata import Metadata, metadata_from_wheel, parse_metadata
 
 MAX_CONCURRENT_LOOKUPS = 16  # project pages and metadata files
@@ -46,24 +46,36 @@ class NeedData(Exception):
 
 
 class Knowledge:
+    """What the resolver knows, and the fetches under way. Options:
+
+    ``downloads`` (install, not dry runs): start the wheel of the version the crawl expects to be
+    chosen (up to :data:`DOWNLOAD_AHEAD_MAX_BYTES`) and of every pinned candidate, so they are
+    ready when resolution ends. Lockfile wheels are downloaded when pinned either way: their own
+    Requires-Dist is checked against their entry's ``depends``.
+
+    ``wheel_depends``: answer lockfile wheels already downloaded with their own Requires-Dist as
+    well (:meth:`with_wheel_depends` gives that view of the same knowledge).
+    """
+
     def __init__(
         self,
         client: IndexClient,
-        runtime: Runtime,
+        files: WheelFiles,
         target: Target,
         distribution: Distribution,
         installed: Mapping[NormalizedName, InstalledDist],
+        *,
+        downloads: bool = False,
+        wheel_depends: bool = False,
     ) -> None:
         self.client = client
-        self.runtime = runtime
+        self.files = files
         self.target = target
         self.distribution = distribution
         self.installed = installed
         self._pages: dict[NormalizedName, ProjectPage | None] = {}
         self._choices: dict[NormalizedName, Choices] = {}
         self._metadata: dict[str, Metadata] = {}
-        self._wheels: dict[str, WheelFile] = {}  # downloaded, hash-checked and validated
-        self._digests: dict[str, str] = {}
         self._errors: dict[str, BaseException] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # pages and metadata (what the resolver waits for) never queue behind wheel downloads
@@ -71,16 +83,12 @@ class Knowledge:
             "lookup": asyncio.Semaphore(MAX_CONCURRENT_LOOKUPS),
             "wheel": asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS),
         }
-        self._cpu_turns = asyncio.Lock()
         self._crawled: set[str] = set()
-        self.download_ahead = False  # set by install (not by dry runs)
-        # Lockfile entries name dependencies, and some leave out what their wheel requires (Pyodide
-        # 314's rich lists none). Once the driver sets this, a lockfile wheel already downloaded
-        # answers with its own Requires-Dist as well.
-        self.wheel_depends = False
-        self._lock_only: set[str] = (
-            set()
-        )  # URLs of lockfile wheels answered from the lockfile alone
+        self.downloads = downloads
+        # Lockfile entries name dependencies, and some leave out what their wheel requires
+        # (Pyodide 314's rich lists none).
+        self.wheel_depends = wheel_depends
+        self._lock_only: set[str] = set()  # lockfile wheels answered from the lockfile alone
 
     # -- synchronous reads for the provider ----------------------------------------------------
 
@@ -114,13 +122,19 @@ class Knowledge:
             raise NeedData(f"meta:{key}")
         return self._metadata[key]
 
+    def with_wheel_depends(self) -> Knowledge:
+        """This knowledge (the same caches and fetches), with ``wheel_depends`` on."""
+        view = copy.copy(self)
+        view.wheel_depends = True
+        return view
+
     def new_run(self) -> None:
         """The resolver starts again from scratch: forget which answers came from lockfiles alone."""
         self._lock_only.clear()
 
     def _lockfile_metadata(self, candidate: Candidate) -> Metadata:
         locked = _locked_metadata(candidate)
-        wheel = self._wheels.get(candidate.url or "") if self.wheel_depends else None
+        wheel = self.files.done(candidate.url or "") if self.wheel_depends else None
         if wheel is None:
             if _is_wheel_file(candidate):
                 self._lock_only.add(candidate.url or "")
@@ -144,7 +158,6 @@ class Knowledge:
         ``depends``, as "rich 14.3.3 requires pygments>=2.13.0". Waits for those wheels, which
         have been downloading since the resolver pinned them; one that cannot be had is left to
         the install to report."""
-        environment = {**self.target.marker_environment, "extra": ""}
         found = []
         for candidate in chosen:
             if (
@@ -160,7 +173,7 @@ class Knowledge:
             for requirement in self._wheel_metadata(candidate, wheel).requires_dist:
                 if canonicalize_name(requirement.name) in candidate.locked.depends:
                     continue
-                if requirement.marker is None or requirement.marker.evaluate(environment):
+                if self.target.marker_holds(requirement.marker):
                     found.append(f"{candidate.name} {candidate.version} requires {requirement}")
         return found
 
@@ -170,23 +183,15 @@ class Knowledge:
             await asyncio.wait([task])
 
     def start_download(self, candidate: Candidate) -> None:
-        """Begin fetching a chosen wheel right away (it is awaited at install time)."""
-        if candidate.url and candidate.source != INSTALLED and _is_wheel_file(candidate):
-            self._start(f"wheel:{candidate.url}", lambda: self._download(candidate))
+        """Begin fetching a pinned wheel right away (it is awaited at install time)."""
+        if self.downloads or candidate.source == LOCKFILE:
+            self._start_file(candidate)
 
     async def wheel(self, candidate: Candidate) -> WheelFile:
         """``candidate``'s file, downloaded, sha256-checked and validated."""
-        assert candidate.url is not None
-        key = f"wheel:{candidate.url}"
-        self.start_download(candidate)
-        await self.wait(key)
-        self._raise_if_failed(key)
-        return self._wheels[candidate.url]
-
-    def sha256_of(self, candidate: Candidate) -> str:
-        """The digest of the downloaded file (checked against the index's or lockfile's, when given)."""
-        assert candidate.url is not None
-        return self._digests[candidate.url]
+        self._start_file(candidate)
+        wheel, _sha256 = await self.files.get(candidate.url or "")
+        return wheel
 
     def prefetch(self, name: NormalizedName, hints: tuple[PackagingRequirement, ...] = ()) -> None:
         """Speculatively fetch ``name``'s page, its likely version's metadata, and onwards."""
@@ -247,26 +252,20 @@ class Knowledge:
             metadata = metadata_from_wheel(await self.wheel(candidate))
         self._metadata[candidate.metadata_key] = metadata
 
-    async def _download(self, candidate: Candidate) -> None:
-        assert candidate.url is not None
+    def _start_file(self, candidate: Candidate) -> None:
+        if not candidate.url or candidate.source == INSTALLED or not _is_wheel_file(candidate):
+            return
         file = candidate.file
-        headers = (
-            self.client.auth_headers(candidate.url, file.index_url)
-            if file is not None and file.index_url
-            else {}
+        self.files.start(
+            candidate.url,
+            filename=candidate.filename or candidate.url.rsplit("/", 1)[-1],
+            what=candidate.filename or candidate.url,
+            sha256=candidate.sha256 or None,
+            size=file.size if file is not None else None,
+            index_url=file.index_url if file is not None else None,
+            pinned=candidate.source == LOCKFILE and bool(candidate.sha256),
+            limit=self._limits["wheel"],
         )
-        data = await fetch_file(candidate.url, self.runtime, headers, self.client.fetch_credentials)
-        digest = check_sha256(
-            candidate.filename or candidate.url, candidate.url, data, candidate.sha256 or None
-        )
-        # Validated now, in the time the resolver waits for other requests; one wheel at a time,
-        # each after a turn of the event loop, so answers that continue the crawl go first.
-        async with self._cpu_turns:
-            await asyncio.sleep(0)
-            self._wheels[candidate.url] = read_wheel(
-                candidate.filename or candidate.url.rsplit("/", 1)[-1], data
-            )
-        self._digests[candidate.url] = digest
 
     def _crawl_from_page(
         self, name: NormalizedName, hints: tuple[PackagingRequirement, ...]
@@ -290,23 +289,17 @@ class Knowledge:
             lambda: self._fetch_metadata(likely),
             then=lambda: self._crawl_from_metadata(likely),
         )
-        if (
-            self.download_ahead
-            and likely.file is not None
-            and (likely.file.size or 0) <= DOWNLOAD_AHEAD_MAX_BYTES
+        if self.downloads and (
+            likely.file is None or (likely.file.size or 0) <= DOWNLOAD_AHEAD_MAX_BYTES
         ):
-            self.start_download(
-                likely
-            )  # most likely chosen: have it ready by the time resolution ends
+            self._start_file(likely)  # most likely chosen: ready by the time resolution ends
 
     def _crawl_from_metadata(self, candidate: Candidate) -> None:
         metadata = self._metadata.get(candidate.metadata_key)
         if metadata is None:
             return
         for requirement in metadata.requires_dist:
-            if requirement.marker is None or requirement.marker.evaluate(
-                {**self.target.marker_environment, "extra": ""}
-            ):
+            if self.target.marker_holds(requirement.marker):
                 self.prefetch(canonicalize_name(requirement.name), (requirement,))
 
     def page_known(self, name: NormalizedName) -> bool:

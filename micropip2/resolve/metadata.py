@@ -10,7 +10,7 @@ from packaging.version import Version
 
 from ..errors import Micropip2Error
 from ..headers import Headers, parse_headers
-from ..install.wheel_file import WheelFile
+from ..wheel_file import WheelFile
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from resolvelib import AbstractProvider
 from resolvelib.structs import RequirementInformation
 
 from .candidates import INSTALLED, LOCKFILE, MISSING, PYTHON, URL, Candidate, Requirement
-from .choices import python_fits
 from .knowledge import Knowledge
 
 
@@ -102,7 +101,7 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         metadata = self.knowledge.metadata(candidate)
         parent = f"{candidate.name} {candidate.version}"
         found: list[Requirement] = []
-        if not python_fits(metadata.requires_python, self.knowledge.target):
+        if not self.knowledge.target.python_fits(metadata.requires_python):
             found.append(
                 Requirement(
                     PYTHON,
@@ -143,15 +142,13 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
 
     def _applies(self, dependency: Any, extras: frozenset[str]) -> bool:
         """Without extras: what applies to the target. With extras: only what the extras add."""
-        environment = self.knowledge.target.marker_environment
+        target = self.knowledge.target
         if dependency.marker is None:
             return not extras
-        in_base = dependency.marker.evaluate({**environment, "extra": ""})
+        in_base = target.marker_holds(dependency.marker)
         if not extras:
             return in_base
-        return not in_base and any(
-            dependency.marker.evaluate({**environment, "extra": e}) for e in extras
-        )
+        return not in_base and any(target.marker_holds(dependency.marker, e) for e in extras)
 
     def _ordered(
         self, name: NormalizedName, wanted: list[Requirement], specifier: SpecifierSet

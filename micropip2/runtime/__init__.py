@@ -45,7 +45,12 @@ class Runtime(Protocol):
         """GET ``url`` (absolute, or relative to the page/process); raise DownloadError on failure."""
         ...
 
-    def start_fetch(self, url: str) -> Awaitable[bytes]:
+    def start_fetch(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        credentials: str | None = None,
+    ) -> Awaitable[bytes]:
         """Send the request for ``url`` before returning (so many can go out at once) and give an
         awaitable of its bytes, with :meth:`fetch`'s errors."""
         ...

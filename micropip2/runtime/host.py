@@ -35,12 +35,19 @@ class HostRuntime:
         response = await self.get(url, headers)
         if not response.ok:
             raise DownloadError(
-                f"could not fetch {url}: the server answered HTTP {response.status}"
+                f"could not fetch {url}: the server answered HTTP {response.status}",
+                status=response.status,
+                url=url,
             )
         return response.body
 
-    def start_fetch(self, url: str) -> Awaitable[bytes]:
-        return asyncio.ensure_future(self.fetch(url))
+    def start_fetch(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        credentials: str | None = None,
+    ) -> Awaitable[bytes]:
+        return asyncio.ensure_future(self.fetch(url, headers, credentials))
 
     @staticmethod
     def _get_blocking(url: str, headers: dict[str, str]) -> Response:
@@ -53,13 +60,15 @@ class HostRuntime:
         except urllib.error.HTTPError as exc:
             return Response(exc.geturl() or url, exc.code, _content_type(exc.headers), exc.read())
         except (urllib.error.URLError, OSError) as exc:
-            raise DownloadError(f"could not fetch {url}: {exc}") from None
+            raise DownloadError(f"could not fetch {url}: {exc}", url=url) from exc
 
     async def read_host_file(self, path: str) -> bytes:
         try:
             return Path(path).read_bytes()
         except OSError as exc:
-            raise DownloadError(f"could not read the host file {path!r}: {exc.strerror}") from None
+            raise DownloadError(
+                f"could not read the host file {path!r}: {exc.strerror}", url=path
+            ) from exc
 
     async def load_dynlib(self, path: str) -> None:
         """Nothing to do: CPython's own import machinery loads extension modules."""

@@ -43,10 +43,15 @@ class PyodideRuntime:
             return await self.read_host_file(url)
         return _body(url, await self.get(url, headers, credentials))
 
-    def start_fetch(self, url: str) -> Awaitable[bytes]:
+    def start_fetch(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        credentials: str | None = None,
+    ) -> Awaitable[bytes]:
         if "://" not in url and self.in_node:
             return self.read_host_file(url)
-        answer = self._answer(url, self._request(url, None, None))  # the request is sent here
+        answer = self._answer(url, self._request(url, headers, credentials))  # sent here
 
         async def body() -> bytes:
             return _body(url, await answer)
@@ -70,7 +75,7 @@ class PyodideRuntime:
             response = await request
             body = (await response.arrayBuffer()).to_bytes()
         except Exception as exc:  # JsException (network error, CORS refusal, broken transfer)
-            raise DownloadError(f"could not fetch {url}: {_js_reason(exc)}") from None
+            raise DownloadError(f"could not fetch {url}: {_js_reason(exc)}", url=url) from exc
         content_type = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
         return Response(str(response.url or url), int(response.status), content_type, body)
 
@@ -78,14 +83,15 @@ class PyodideRuntime:
         if not self.in_node:
             raise DownloadError(
                 f"cannot read the local file {path!r}: a browser has no access to the host's files; "
-                "serve it over http(s) or put it in the Emscripten file system and use an emfs: path"
+                "serve it over http(s) or put it in the Emscripten file system and use an emfs: path",
+                url=path,
             )
         try:
             data = await self._api.loadBinaryFile(path)
         except Exception as exc:
             raise DownloadError(
-                f"could not read the host file {path!r}: {_js_reason(exc)}"
-            ) from None
+                f"could not read the host file {path!r}: {_js_reason(exc)}", url=path
+            ) from exc
         return bytes(data.to_py())
 
     async def load_dynlib(self, path: str) -> None:
@@ -125,7 +131,11 @@ class PyodideRuntime:
 
 def _body(url: str, response: Response) -> bytes:
     if not response.ok:
-        raise DownloadError(f"could not fetch {url}: the server answered HTTP {response.status}")
+        raise DownloadError(
+            f"could not fetch {url}: the server answered HTTP {response.status}",
+            status=response.status,
+            url=url,
+        )
     return response.body
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from ..headers import parse_headers
+from .headers import parse_headers
 
 INSTALLER_NAME = "micropip2"
 SOURCE_FILE = "micropip2.json"  # our provenance record inside .dist-info (kind, url, sha256, size)
@@ -53,10 +53,13 @@ class InstalledDist:
         return [row[0] for row in rows if row]
 
 
-def installed_distributions() -> dict[NormalizedName, InstalledDist]:
-    """Every distribution ``importlib.metadata`` sees, first on ``sys.path`` wins."""
+def installed_distributions(
+    path: list[str] | None = None,
+) -> dict[NormalizedName, InstalledDist]:
+    """Every distribution ``importlib.metadata`` sees on ``path`` (default ``sys.path``), the
+    first of a name winning."""
     found: dict[NormalizedName, InstalledDist] = {}
-    for dist in distributions():
+    for dist in distributions() if path is None else distributions(path=path):
         item = describe(dist)
         if item is not None:
             found.setdefault(item.name, item)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..lockfiles.pyodide_lock_format import entry_from_dict
+from ..locations import join
+from .pyodide_lock_format import entry_from_dict
 
 if TYPE_CHECKING:
-    from ..lockfiles.fit import Selected
-    from ..lockfiles.model import LockedFile, LockEntry
+    from .fit import Selected
+    from .model import LockedFile, LockEntry
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Distribution:
         packages: dict[NormalizedName, LockedPackage] = {}
         for raw in lock.get("packages", {}).values():
             entry = entry_from_dict(raw)
-            package = _package(entry, entry.files[0], _join(base_url, entry.files[0].url))
+            package = _package(entry, entry.files[0], join(base_url, entry.files[0].url))
             if package is not None:
                 packages[entry.name] = package
         return cls(packages, base_url)
@@ -84,11 +84,3 @@ def _package(entry: LockEntry, file: LockedFile, url: str) -> LockedPackage | No
         package_type=entry.package_type,
         imports=entry.imports,
     )
-
-
-def _join(base: str, file_name: str) -> str:
-    if "://" in file_name or not base:
-        return file_name
-    if "://" in base:
-        return urljoin(base if base.endswith("/") else base + "/", file_name)
-    return base.rstrip("/") + "/" + file_name  # a local folder (Pyodide on Node)

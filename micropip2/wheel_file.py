@@ -13,6 +13,7 @@ import base64
 import csv
 import hashlib
 import io
+import re
 import stat
 import zipfile
 import zlib
@@ -26,9 +27,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from ..errors import InvalidWheelError
-from ..headers import Headers, parse_headers
-from .dynlibs import is_shared_library
+from .errors import InvalidWheelError
+from .headers import Headers, parse_headers
 
 SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
 _SIGNATURES = ("RECORD.jws", "RECORD.p7s")
@@ -313,3 +313,11 @@ def _binary_kind(data: bytes) -> str:
     if data.startswith(b"MZ"):
         return "a Windows (PE) library"
     return f"not a recognised binary (starts with {data[:4]!r})"
+
+
+_SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
+
+
+def is_shared_library(path: str) -> bool:
+    """``foo.cpython-314-wasm32-emscripten.so``, ``libbar.so``, ``libbar.so.1`` ..."""
+    return bool(_SHARED_LIBRARY.search(path.rsplit("/", 1)[-1]))

@@ -1,0 +1,173 @@
+"""The fetch layer: every byte micropip2 downloads goes through one :class:`Fetcher`.
+
+Project pages and metadata files (:meth:`Fetcher.get`, any HTTP status, for the index client to
+read) and files (:meth:`Fetcher.file`: wheels, lockfiles, distribution files, checked against
+the sha256 and size they were promised). It owns:
+
+* the request: ``http(s)://``, a URL relative to the page (on Node, a path of the host),
+  ``file:`` (a host file, on Node) and ``emfs:`` (the Emscripten file system);
+* one request per URL for files: a second caller of the same URL shares the first download;
+* a page request that got no answer at all (network error) is sent once more; an HTTP status
+  is an answer and never retried (file downloads are not retried yet);
+* verification: size first (a clear "got N bytes" message), then sha256;
+* the Fetch API's ``credentials`` mode (cookies, in browsers) for every request;
+* events (:class:`FetchEvent`: started, done, failed) for whoever watches, such as the verbose
+  printer. A cache of verified files belongs in :meth:`Fetcher.file`, keyed by sha256.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from .errors import DownloadError, HashMismatchError, InvalidOptionError
+from .runtime import Response, Runtime
+
+NETWORK_ATTEMPTS = 2  # one retry when no answer came; HTTP statuses are answers, never retried
+FETCH_CREDENTIALS_MODES = ("omit", "same-origin", "include")  # the Fetch API's ``credentials``
+
+
+@dataclass(frozen=True)
+class FetchEvent:
+    """One step of one download, for progress display."""
+
+    kind: Literal["started", "done", "failed"]
+    url: str
+    size: int | None = None  # bytes received ("done"), or expected when known ("started")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A file's bytes and their sha256 (hex)."""
+
+    data: bytes
+    sha256: str
+
+
+Observer = Callable[[FetchEvent], None]
+
+
+class Fetcher:
+    """Requests and downloads for one operation (an install, a sync, a lock check)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        fetch_credentials: str | None = None,
+        observers: tuple[Observer, ...] = (),
+    ) -> None:
+        if fetch_credentials is not None and fetch_credentials not in FETCH_CREDENTIALS_MODES:
+            raise InvalidOptionError(
+                f"fetch_credentials must be one of {', '.join(FETCH_CREDENTIALS_MODES)}, "
+                f"not {fetch_credentials!r}"
+            )
+        self.runtime = runtime
+        self.fetch_credentials = fetch_credentials
+        self.observers = observers
+        self.requests: list[str] = []  # every URL actually requested, in order (retries included)
+        self._files: dict[str, asyncio.Future[Fetched]] = {}
+
+    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
+        """One GET of an http(s) URL, whatever the status; retried once when no answer came.
+        Raises :class:`DownloadError` when both attempts got no answer."""
+        for attempt in range(1, NETWORK_ATTEMPTS + 1):
+            self.requests.append(url)
+            try:
+                return await self.runtime.get(url, headers, self.fetch_credentials)
+            except DownloadError:
+                if attempt == NETWORK_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def start(self, url: str, headers: Mapping[str, str] | None = None) -> None:
+        """Send the request for ``url`` now (a caller starting many gets them all on the wire at
+        once); :meth:`file` then waits for it rather than asking again."""
+        if url not in self._files:
+            self._emit(FetchEvent("started", url))
+            future = asyncio.ensure_future(self._download(url, headers))
+            future.add_done_callback(lambda done: self._forget_failure(url, done))
+            self._files[url] = future
+
+    async def file(
+        self,
+        url: str,
+        *,
+        what: str,
+        sha256: str | None = None,
+        size: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Fetched:
+        """The bytes at ``url`` (shared with any other caller of this URL), checked against
+        ``size`` and ``sha256`` when given; ``what`` names the file in errors ("rich 14.0.0")."""
+        self.start(url, headers)
+        fetched = await asyncio.shield(self._files[url])
+        _check(what, url, fetched, sha256, size)
+        return fetched
+
+    async def _download(self, url: str, headers: Mapping[str, str] | None) -> Fetched:
+        scheme = urlsplit(url).scheme
+        try:
+            if scheme == "emfs":
+                data = _read_emfs(unquote(urlsplit(url).path))
+            elif scheme == "file":
+                data = await self.runtime.read_host_file(unquote(urlsplit(url).path))
+            else:
+                data = await self._fetch(url, headers)
+        except BaseException:
+            self._emit(FetchEvent("failed", url))
+            raise
+        self._emit(FetchEvent("done", url, len(data)))
+        return Fetched(data, hashlib.sha256(data).hexdigest())
+
+    def _fetch(self, url: str, headers: Mapping[str, str] | None) -> Awaitable[bytes]:
+        """The request is sent before this returns."""
+        self.requests.append(url)
+        return self.runtime.start_fetch(url, headers, self.fetch_credentials)
+
+    def _forget_failure(self, url: str, done: asyncio.Future[Fetched]) -> None:
+        """A failed download is not kept: the next caller asks again."""
+        if (done.cancelled() or done.exception() is not None) and self._files.get(url) is done:
+            del self._files[url]
+
+    def _emit(self, event: FetchEvent) -> None:
+        for observer in self.observers:
+            observer(event)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check(what: str, url: str, fetched: Fetched, sha256: str | None, size: int | None) -> None:
+    received = len(fetched.data)
+    if size is not None and received != size:
+        raise HashMismatchError(
+            f"{what}: the file from {url} has {received} bytes, but {size} were expected; "
+            "it was not installed",
+            url=url,
+            expected=f"{size} bytes",
+            actual=f"{received} bytes",
+        )
+    if sha256 is not None and fetched.sha256 != sha256.lower():
+        raise HashMismatchError(
+            f"{what}: the file from {url} has sha256 {fetched.sha256}, but {sha256} was expected "
+            f"({received} bytes received); it was not installed",
+            url=url,
+            expected=sha256.lower(),
+            actual=fetched.sha256,
+        )
+
+
+def _read_emfs(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise DownloadError(
+            f"could not read {path!r} in the Emscripten file system: {exc.strerror}", url=path
+        ) from exc

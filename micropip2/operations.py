@@ -1,0 +1,276 @@
+"""What ``install``, ``sync``, ``freeze`` and ``uninstall`` do, for :class:`~.manager.PackageManager`
+and the ``micropip2`` command alike.
+
+``install`` and ``sync`` both make a :class:`~.plan.Plan` (by resolution, or by replaying a lock)
+and hand it to the one executor (:func:`~.install.executor.execute`); with ``dry_run`` they return
+that Plan unrun. Both return an :class:`InstallReport`.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from .downloads import WheelFiles
+from .fetch import Fetcher, FetchEvent
+from .install.environment import Environment
+from .install.executor import execute
+from .install.uninstall import remove
+from .installed import InstalledDist, installed_distributions
+from .lockfiles.distribution import Distribution
+from .lockfiles.model import Lock
+from .lockfiles.sync import plan_sync
+from .plan import Action, Plan, PlanItem
+from .runtime import Runtime
+from .target import Target
+
+if TYPE_CHECKING:
+    from .index.client import Strategy
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class InstallReport:
+    """What one ``install`` or ``sync`` call did (or, with ``dry_run``, would do)."""
+
+    plan: Plan
+    dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
+    installed: list[PlanItem] = field(default_factory=list)  # installed, replaced or loaded
+    removed: list[PlanItem] = field(default_factory=list)
+
+    @property
+    def unchanged(self) -> tuple[PlanItem, ...]:
+        return self.plan.kept
+
+    @property
+    def already_satisfied(self) -> tuple[str, ...]:
+        return self.plan.satisfied
+
+    def __str__(self) -> str:
+        verb = "would install" if self.dry_run else "installed"
+        changed = self.plan.changes if self.dry_run else self.installed
+        lines = [f"{verb} {i.name} {i.version} from {i.url}" for i in changed]
+        removed = self.plan.removals if self.dry_run else self.removed
+        lines += [
+            f"{'would remove' if self.dry_run else 'removed'} {i.name} {i.version}" for i in removed
+        ]
+        lines += [f"already satisfied: {text}" for text in self.plan.satisfied]
+        lines += [f"warning: {text}" for text in self.warnings]
+        return "\n".join(lines) or "nothing to do"
+
+
+@dataclass(frozen=True)
+class Place:
+    """The interpreter an operation works on."""
+
+    runtime: Runtime
+    target: Target
+    environment: Environment
+    distribution: Callable[[], Distribution]  # read when first needed (cold start)
+    installed: Callable[[], Mapping[NormalizedName, InstalledDist]] = installed_distributions
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    """``install``'s settings, as the public signature names them."""
+
+    constraints: Sequence[str] = ()
+    hashes: Mapping[str, str] | None = None
+    index_urls: Sequence[str] = ("PYPI",)
+    index_strategy: Strategy = "first-index"
+    credentials: str | None = None  # the Fetch API's credentials mode
+    pre: bool = False
+    deps: bool = True
+    reinstall: bool = False
+    keep_going: bool = False
+
+
+@dataclass(frozen=True)
+class Resolution:
+    plan: Plan
+    notes: tuple[str, ...]
+    files: WheelFiles  # downloads resolution started; the executor continues with them
+
+
+@asynccontextmanager
+async def resolving(
+    requirements: Sequence[str],
+    options: InstallOptions,
+    *,
+    target: Target,
+    runtime: Runtime,
+    distribution: Distribution,
+    installed: Mapping[NormalizedName, InstalledDist],
+    downloads: bool,
+    say: Say = lambda line: None,
+) -> AsyncIterator[Resolution]:
+    """Resolve ``requirements`` into a Plan. With ``downloads`` (an install, not a dry run), the
+    wheels resolution expects to choose start downloading while it runs; the speculative
+    fetches still under way are waited for when the block ends."""
+    # Resolution is imported when first needed: sync, freeze and list do without it (cold start).
+    from .index.client import IndexClient
+    from .request import build_request
+    from .resolve.driver import resolve
+    from .resolve.knowledge import Knowledge
+    from .resolve.provider import Options
+    from .resolve.to_plan import plan_install
+
+    request = build_request(requirements, options.constraints, options.hashes, target)
+    fetcher = Fetcher(runtime, fetch_credentials=options.credentials, observers=(_printer(say),))
+    client = IndexClient(
+        runtime,
+        list(options.index_urls),
+        strategy=options.index_strategy,
+        fetcher=fetcher,
+    )
+    files = WheelFiles(fetcher, headers_for=client.auth_headers)
+    knowledge = Knowledge(client, files, target, distribution, installed, downloads=downloads)
+    resolver_options = Options(
+        pre=options.pre,
+        deps=options.deps,
+        reinstall=options.reinstall,
+        constraints=request.constraints,
+        url_candidates=request.url_candidates,
+        keep_going=options.keep_going,
+    )
+    try:
+        resolved = await resolve(request.requirements, knowledge, resolver_options)
+        plan = plan_install(resolved, installed, request.user_names, reinstall=options.reinstall)
+        yield Resolution(plan, resolved.notes, files)
+    finally:
+        await knowledge.close()
+
+
+async def install(
+    requirements: Sequence[str],
+    options: InstallOptions,
+    place: Place,
+    distribution: Distribution,
+    *,
+    dry_run: bool = False,
+    say: Say = lambda line: None,
+) -> InstallReport:
+    installed = place.installed()
+    async with resolving(
+        requirements,
+        options,
+        target=place.target,
+        runtime=place.runtime,
+        distribution=distribution,
+        installed=installed,
+        downloads=not dry_run,
+        say=say,
+    ) as resolution:
+        plan = resolution.plan
+        report = InstallReport(plan, dry_run=dry_run, warnings=list(resolution.notes))
+        for note in resolution.notes:
+            warnings.warn(f"micropip2.install: {note}", stacklevel=3)
+        for item in plan.changes:
+            say(f"Collected {item}")
+        report.warnings += _imported_notes(plan, installed)
+        if dry_run:
+            return report
+        await _run(plan, report, resolution.files, installed, place)
+    if plan.changes:
+        say("Successfully installed " + " ".join(f"{i.name}-{i.version}" for i in plan.changes))
+    return report
+
+
+async def sync(lock: Lock, place: Place, *, dry_run: bool = False, say: Say) -> InstallReport:
+    installed = place.installed()
+    plan = plan_sync(
+        lock,
+        target=place.target,
+        installed=installed,
+        loaded=place.runtime.loaded_packages(),
+        distribution=place.distribution,
+    )
+    report = InstallReport(plan, dry_run=dry_run)
+    if not dry_run:
+        files = WheelFiles(Fetcher(place.runtime, observers=(_printer(say),)))
+        await _run(plan, report, files, installed, place)
+    say(_sync_summary(report))
+    return report
+
+
+def uninstall(names: Sequence[str], place: Place, say: Say) -> list[str]:
+    """Remove the named distributions (all together); unknown names only warn."""
+    installed = place.installed()
+    found: list[InstalledDist] = []
+    for name in names:
+        dist = installed.get(canonicalize_name(name))
+        if dist is None:
+            warnings.warn(f"micropip2: {name!r} is not installed; skipped", stacklevel=3)
+        elif dist not in found:
+            found.append(dist)
+    removed = [dist.display_name for dist in found]  # read before the files go
+    remove(found, place.environment)
+    for dist in found:
+        place.runtime.set_loaded_package(dist.display_name, None)
+        say(f"Uninstalled {dist.display_name} {dist.version}")
+        if _imported(dist.name):
+            say(
+                f"  {dist.display_name} was imported; the running interpreter keeps the loaded modules"
+            )
+    return removed
+
+
+async def _run(
+    plan: Plan,
+    report: InstallReport,
+    files: WheelFiles,
+    installed: Mapping[NormalizedName, InstalledDist],
+    place: Place,
+) -> None:
+    outcome = await execute(
+        plan,
+        files=files,
+        installed=installed,
+        environment=place.environment,
+        runtime=place.runtime,
+    )
+    report.installed = list(outcome.installed)
+    report.removed = list(outcome.removed)
+
+
+def _imported_notes(plan: Plan, installed: Mapping[NormalizedName, InstalledDist]) -> list[str]:
+    """Replacing a package the program has imported takes effect only after a restart."""
+    notes = []
+    for item in plan.with_action(Action.REPLACE):
+        current = installed[canonicalize_name(item.name)]
+        if _imported(current.name):
+            notes.append(
+                f"{current.display_name} {current.version} was already imported; the running "
+                f"program keeps using it until restarted, although {item.version} is now installed"
+            )
+    return notes
+
+
+def _sync_summary(report: InstallReport) -> str:
+    verb = ("would install", "would remove") if report.dry_run else ("installed", "removed")
+    changed = report.plan.changes if report.dry_run else report.installed
+    removed = report.plan.removals if report.dry_run else report.removed
+    lines = [f"{verb[0]} {item.name} {item.version}" for item in changed]
+    lines += [f"{verb[1]} {item.name} {item.version}" for item in removed]
+    lines.append(f"{len(report.unchanged)} already at the locked version")
+    return "\n".join(lines)
+
+
+def _printer(say: Say) -> Callable[[FetchEvent], None]:
+    def show(event: FetchEvent) -> None:
+        if event.kind == "started":
+            say(f"Downloading {event.url}")
+
+    return show
+
+
+def _imported(name: NormalizedName) -> bool:
+    return any(canonicalize_name(module.split(".")[0]) == name for module in list(sys.modules))

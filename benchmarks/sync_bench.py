@@ -296,8 +296,9 @@ async def profile_sync(lock_text: str, use_cprofile: bool) -> dict:
     import time
 
     import micropip2
+    from micropip2 import downloads, fetch, operations
     from micropip2 import manager as manager_mod
-    from micropip2.install import transaction
+    from micropip2.install import executor, transaction
     from micropip2.lockfiles import sync as sync_mod
 
     phases: dict[str, list[float]] = {}  # name -> [total s, calls, first start, last end]
@@ -338,13 +339,11 @@ async def profile_sync(lock_text: str, use_cprofile: bool) -> dict:
     props = time.perf_counter() - t0
     if not use_cprofile:
         timed(manager_mod, "load_lock", "load_lock (parse the lock)")
-        timed(manager_mod, "installed_distributions", "installed_distributions()")
-        timed(sync_mod, "select", "select (check lock against target)")
-        timed(
-            sync_mod, "_install_one", "download + sha256 + validate + write, per file (concurrent)"
-        )
-        timed(sync_mod, "check_sha256", "  check_sha256, per file (starts as each file arrives)")
-        timed(sync_mod, "read_wheel", "read_wheel (validate), per wheel")
+        timed(operations, "plan_sync", "plan_sync (lock against target and installed)")
+        timed(sync_mod, "select", "  select (check lock against target)")
+        timed(executor, "_write", "download + sha256 + validate + write, per file (concurrent)")
+        timed(fetch, "_check", "  size + sha256 check, per file (starts as each file arrives)")
+        timed(downloads, "read_wheel", "read_wheel (validate), per wheel")
         timed(transaction.Transaction, "finish", "Transaction.finish (dynlibs, loadedPackages)")
         timed(transaction, "_write_wheel", "  _write_wheel, per wheel")
         timed(transaction, "remove_with", "  remove_with")

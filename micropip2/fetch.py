@@ -73,11 +73,16 @@ class Fetcher:
         self.requests: list[str] = []  # every URL actually requested, in order (retries included)
         self._files: dict[str, asyncio.Future[Fetched]] = {}
 
-    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
+    async def get(
+        self, url: str, headers: Mapping[str, str] | None = None, log: list[str] | None = None
+    ) -> Response:
         """One GET of an http(s) URL, whatever the status; retried once when no answer came.
-        Raises :class:`DownloadError` when both attempts got no answer."""
+        Raises :class:`DownloadError` when both attempts got no answer. Each attempt is also
+        appended to ``log`` when given."""
         for attempt in range(1, NETWORK_ATTEMPTS + 1):
             self.requests.append(url)
+            if log is not None:
+                log.append(url)
             try:
                 return await self.runtime.get(url, headers, self.fetch_credentials)
             except DownloadError:

@@ -34,7 +34,7 @@ class PackageList(dict[str, InstalledPackage]):
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         lines = [
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
             for row in rows
         ]
         lines.insert(1, "  ".join("-" * width for width in widths))

@@ -19,7 +19,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 
-
 @pytest.mark.pyodide
 def test_sync_bench_runs_end_to_end(tmp_path):
     out = tmp_path / "sync_bench.json"

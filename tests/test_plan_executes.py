@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
+from micropip2.lockfiles.from_plan import info_for
 from micropip2.lockfiles.model import Lock, LockedFile, LockEntry
 from micropip2.lockfiles.render import render_lock
 from micropip2.target import Target
 from tests.support.publish import publish
 from tests.support.wheels import WheelSpec, build_wheel
-
-
-def _items(plan):
-    return [[i.name, i.version, str(i.action), str(i.source), i.replaces] for i in plan.items]
 
 
 async def _install_twice(index):
@@ -26,7 +23,7 @@ async def _install_twice(index):
     real = await micropip2.install(["app", "lib"], index_urls=[index])
     return {
         "same_plan": dry.plan == real.plan,
-        "plan": _items(dry.plan),
+        "plan": [[i.name, i.version, i.action, i.source, i.replaces] for i in dry.plan.items],
         "untouched_by_dry_run": untouched,
         "done": [[i.name, i.version] for i in real.installed],
         "changes": [[i.name, i.version] for i in dry.plan.changes],
@@ -62,12 +59,8 @@ def _served_lock(server, target: Target, names: list[str]) -> str:
         url = server.add_wheel(data, spec.filename)
         file = LockedFile(url, spec.filename, hashlib.sha256(data).hexdigest(), len(data))
         entries.append(LockEntry(name, name, "1.0", (file,), imports=(name,)))
-    info = {
-        "abi_version": target.platform_version,
-        "arch": "wasm32",
-        "python": target.python_version,
-    }
-    return render_lock(Lock("pyodide-lock", info, tuple(entries)), "pyodide-lock", target)
+    lock = Lock("pyodide-lock", info_for(target), tuple(entries))
+    return render_lock(lock, "pyodide-lock", target)
 
 
 async def _sync_twice(first, second):
@@ -82,7 +75,7 @@ async def _sync_twice(first, second):
     after = sorted(d.metadata["Name"] for d in importlib.metadata.distributions())
     return {
         "same_plan": dry.plan == real.plan,
-        "plan": _items(dry.plan),
+        "plan": [[i.name, i.version, i.action, i.source, i.replaces] for i in dry.plan.items],
         "done": [[i.name, i.version] for i in real.installed],
         "removed": [[i.name, i.version] for i in real.removed],
         "changes": [[i.name, i.version] for i in dry.plan.changes],

@@ -16,7 +16,8 @@ async def _plan(requirements, index, **kwargs):
 
     report = await micropip2.install(requirements, index_urls=[index], dry_run=True, **kwargs)
     return {
-        item.name: [item.version, item.source, list(item.required_by)] for item in report.plan.changes
+        item.name: [item.version, item.source, list(item.required_by)]
+        for item in report.plan.changes
     }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from micropip2.errors import IncompatibleWheelError, InvalidWheelError
-from micropip2.wheel_file import read_wheel
 from micropip2.target import Target
+from micropip2.wheel_file import read_wheel
 from micropip2.wheel_fit import check_wheel_tags
 from tests.support.bad_wheels import bad_wheels
 from tests.support.wheels import WheelSpec, build_wheel, simple_wheel

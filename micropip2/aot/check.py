@@ -53,7 +53,7 @@ async def check_lock(lock: Lock, target: Target, runtime: Runtime) -> list[Probl
         entries, lambda entry: _check_entry(entry, lock.base_url, target, runtime)
     )
     metadata: dict[NormalizedName, Metadata] = {}
-    for entry, (entry_problems, meta) in zip(entries, checked):
+    for entry, (entry_problems, meta) in zip(entries, checked, strict=True):
         problems += entry_problems
         if meta is not None:
             metadata[entry.name] = meta
@@ -111,7 +111,7 @@ async def _check_entry(
         )
     fetched = await bounded(entry.files, lambda f: fetch_checked(f, base, runtime), limit=2)
     data_of: dict[LockedFile, bytes | None] = {}
-    for file, (data, why) in zip(entry.files, fetched):
+    for file, (data, why) in zip(entry.files, fetched, strict=True):
         data_of[file] = data
         if why:
             problems.append(Problem(label, file.file_name, why))
@@ -148,7 +148,7 @@ def _dependencies(
     by_name = {e.name: e for e in entries}
     problems = []
     missing: set[tuple[NormalizedName, NormalizedName]] = set()
-    for name, meta, requirement in _applicable_requirements(metadata, target):
+    for name, _meta, requirement in _applicable_requirements(metadata, target):
         dep_name = canonicalize_name(requirement.name)
         dep = by_name.get(dep_name)
         label = _label(by_name[name])

@@ -29,7 +29,7 @@ async def download_lock(lock: Lock, target: Target, folder: Path, runtime: Runti
     folder.mkdir(parents=True, exist_ok=True)
     results = await bounded(chosen, lambda s: fetch_checked(s.file, lock.base_url, runtime))
     entries = []
-    for selected, (data, why) in zip(chosen, results):
+    for selected, (data, why) in zip(chosen, results, strict=True):
         label = f"{selected.entry.display_name} {selected.entry.version}"
         if data is None:
             raise DownloadError(f"{label}: {selected.file.file_name} {why}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
 
 from ..fetch import Fetcher
 from ..locations import join
@@ -12,8 +11,6 @@ from ..lockfiles.model import LockedFile
 from ..runtime import Runtime
 
 MAX_CONCURRENT = 6
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 async def fetch_checked(file: LockedFile, base: str, runtime: Runtime) -> tuple[bytes | None, str]:
@@ -33,7 +30,7 @@ async def fetch_checked(file: LockedFile, base: str, runtime: Runtime) -> tuple[
     return fetched.data, ""
 
 
-async def bounded(
+async def bounded[T, R](
     items: Iterable[T], work: Callable[[T], Awaitable[R]], limit: int = MAX_CONCURRENT
 ) -> list[R]:
     """``work`` over ``items``, at most ``limit`` at a time, results in order."""

@@ -181,15 +181,12 @@ class IndexClient:
 
     async def _get(self, index_url: str, url: str, headers: dict[str, str]) -> Response:
         """One GET, retried once when no answer came at all."""
-        before = len(self.fetcher.requests)
         try:
-            return await self.fetcher.get(url, headers)
+            return await self.fetcher.get(url, headers, log=self.requests)
         except DownloadError as exc:
             raise IndexRequestError(
                 index_url, url, f"got no answer, twice ({_reason(exc, url)})"
             ) from exc
-        finally:
-            self.requests += self.fetcher.requests[before:]
 
 
 def _project_name(name: str) -> NormalizedName:

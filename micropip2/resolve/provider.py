@@ -194,9 +194,12 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
             if candidate is not None and specifier.contains(candidate.version, prereleases=True):
                 found.append(candidate)
         locked = self.knowledge.distribution.get(name)
-        if locked is not None and specifier.contains(locked.version, prereleases=True):
-            if not any(c.version == locked.version for c in found):
-                found.append(Candidate(name, locked.version, LOCKFILE, locked=locked))
+        if (
+            locked is not None
+            and specifier.contains(locked.version, prereleases=True)
+            and not any(c.version == locked.version for c in found)
+        ):
+            found.append(Candidate(name, locked.version, LOCKFILE, locked=locked))
         return found
 
     def _index_candidates(

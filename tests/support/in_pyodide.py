@@ -25,7 +25,7 @@ def snapshot():
     for root in roots():
         if not os.path.exists(root):
             continue
-        for directory, dirnames, filenames in os.walk(root):
+        for directory, _dirnames, filenames in os.walk(root):
             state[directory] = "dir"
             for name in filenames:
                 path = os.path.join(directory, name)

@@ -25,17 +25,9 @@ Environment
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.support import pyodide_runtime as rt  # noqa: E402
+from tests.support import pyodide_runtime as rt
 
 NODE_RUNTIMES = ["node-314.0.7", "node-0.29.5"]
 SMOKE_RUNTIMES = ["chrome-314.0.7"]
@@ -70,11 +62,8 @@ def _prepare_dists() -> dict[str, str]:
     """Build micropip2's wheel from the working tree into build/dist/* (whole dists if missing).
 
     Returns {pyodide version: this session's lockfile, relative to the dist dir}."""
-    spec = importlib.util.spec_from_file_location(
-        "_mp2_build_dist", ROOT / "scripts" / "build_dist.py"
-    )
-    build_dist = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build_dist)
+    from scripts import build_dist
+
     pins = build_dist.load_pins()
     if all((p.dir / build_dist.LOCK_NAME).exists() for p in pins.dists.values()):
         return build_dist.build_micropip2()
@@ -110,7 +99,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     selected = rt.selected_runtime_ids()
     return [
-        f"pyodide runtimes: {', '.join(selected) if selected else ', '.join(NODE_RUNTIMES + SMOKE_RUNTIMES)}"
+        "pyodide runtimes: "
+        f"{', '.join(selected) if selected else ', '.join(NODE_RUNTIMES + SMOKE_RUNTIMES)}"
         + (" (browser disabled)" if rt.browser_disabled() else "")
     ]
 

@@ -3,7 +3,7 @@
 Each runtime is a fresh ``tests/support/pyodide_runtime.PyodideRuntime`` on Node, booted from
 the local distribution ``build/dist/<version>/`` (run ``scripts/setup.sh`` once) with a
 benchmark lockfile: the dist's lockfile naming micropip2 built from the working tree (as the
-tests do, through ``scripts/build_dist.py``), plus micropip 0.11.1's pinned wheel from PyPI
+tests do, through ``scripts.build_dist``), plus micropip 0.11.1's pinned wheel from PyPI
 (``benchmarks/corpus.toml`` [tools.micropip]). The runner loads micropip2 and its
 dependencies at boot (packaging, resolvelib, pyodide-lock, attrs, cattrs, typing-extensions);
 micropip is loaded with ``loadPackage`` before a measurement. So both installers run in the
@@ -13,18 +13,17 @@ same interpreter state against the same lockfile, and both see those packages in
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus import REPO, fetch_tool_micropip, log
+from packaging.utils import canonicalize_name
 
-sys.path.insert(0, str(REPO / "scripts"))
-
+from benchmarks.corpus import REPO, fetch_tool_micropip, log
+from micropip2.target import Target
+from tests.support.locks import lock_text, read_lock, wheel_lock_entry
 from tests.support.pyodide_runtime import PyodideRuntime, RuntimeSpec
 
 DIST_ROOT = REPO / "build" / "dist"
@@ -42,7 +41,7 @@ class BenchDist:
 def _build_micropip2() -> tuple[dict[str, str], str | None]:
     """Build micropip2 from the working tree into every dist; ({version: lockfile}, problem)."""
     try:
-        import build_dist
+        from scripts import build_dist
 
         return build_dist.build_micropip2(), None
     except Exception as e:  # a tree in the middle of an edit, a missing dist, ...
@@ -59,36 +58,27 @@ def prepare(versions: list[str]) -> dict[str, BenchDist]:
             raise SystemExit(f"{DIST_ROOT / v} is missing: run `bash scripts/setup.sh` first")
     locks, problem = _build_micropip2()
     micropip_wheel = fetch_tool_micropip()
-    sha = hashlib.sha256(micropip_wheel.read_bytes()).hexdigest()
     out = {}
     for v in versions:
         dist = DIST_ROOT / v
         base_rel = locks.get(v, "pyodide-lock.json")
-        lock = json.loads((dist / base_rel).read_text(encoding="utf-8"))
+        lock = read_lock(dist / base_rel)
         rel_wheel = f"{BENCH_SUBDIR}/{micropip_wheel.name}"
         (dist / BENCH_SUBDIR).mkdir(exist_ok=True)
         target = dist / rel_wheel
         if not target.exists() or target.stat().st_size != micropip_wheel.stat().st_size:
             shutil.copyfile(micropip_wheel, target)
-        lock["packages"]["micropip"] = {
-            "name": "micropip",
-            "version": micropip_wheel.name.split("-")[1],
-            "file_name": rel_wheel,
-            "install_dir": "site",
-            "sha256": sha,
-            "package_type": "package",
-            "imports": ["micropip"],
-            "depends": [],
-            "unvendored_tests": False,
-            "tool": {},
-        }
-        text = json.dumps(lock, indent=1, sort_keys=True) + "\n"
+        micropip = wheel_lock_entry(
+            target, Target.from_lock_info(lock.info or {}), url=rel_wheel, present=()
+        )
+        text = lock_text(lock.info or {}, [*lock.packages, micropip])
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         rel_lock = f"{BENCH_SUBDIR}/{digest}/pyodide-lock.json"
         (dist / rel_lock).parent.mkdir(parents=True, exist_ok=True)
         (dist / rel_lock).write_text(text, encoding="utf-8")
         _prune(dist / BENCH_SUBDIR, keep=(dist / rel_lock).parent)
-        build = lock["packages"].get("micropip2", {}).get("file_name")
+        micropip2 = lock.get(canonicalize_name("micropip2"))
+        build = micropip2.files[0].url if micropip2 is not None else None
         out[v] = BenchDist(v, rel_lock, build if problem is None else None, problem)
         if problem:
             log(f"{v}: {problem}; micropip2 runs will be reported as not available")

@@ -1,12 +1,12 @@
 """The recorded corpus of real PyPI wheels, and a replay index that serves it.
 
 The corpus is described by ``benchmarks/corpus.toml`` (the requirement sets and the version
-rules) and recorded by ``scripts/record_corpus.py`` into ``tests/fixtures/recorded/<set>.toml``
-(one ``[[file]]`` per wheel: project, version, filename, sha256, size, requires_python,
-yanked, upload_time). Wheels are downloaded with ``pip download`` into ``build/corpus/`` and
-checked against the recorded sha256; they are never committed.
+rules) and recorded by ``python -m scripts.record_corpus`` into
+``tests/fixtures/recorded/<set>.toml`` (one ``[[file]]`` per wheel: project, version, filename,
+sha256, size, requires_python, yanked, upload_time). Wheels are downloaded with ``pip download``
+into ``build/corpus/`` and checked against the recorded sha256; they are never committed.
 
-    from corpus import load_set, replay_server
+    from benchmarks.corpus import load_set, replay_server
     s = load_set("aioboto3")
     with replay_server(s, latency=0.05) as index:     # a started IndexServer
         ...  # point an installer at index.simple_url
@@ -19,7 +19,6 @@ from each wheel), the PyPI-style JSON API, injected latency and a request log.
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import os
 import subprocess
 import sys
@@ -29,16 +28,14 @@ import venv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.index_server import IndexServer
+from tests.support.pypi_files import pip_download, sha256_of
+
 REPO = Path(__file__).resolve().parent.parent
 SPEC_FILE = REPO / "benchmarks" / "corpus.toml"
 RECORDED_DIR = REPO / "tests" / "fixtures" / "recorded"
 CORPUS_DIR = REPO / "build" / "corpus"
 TOOLS_DIR = REPO / "build" / "bench-tools"
-
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from tests.support.index_server import IndexServer  # noqa: E402
 
 
 class CorpusError(RuntimeError):
@@ -102,7 +99,7 @@ def recorded_path(name: str) -> Path:
 def load_set(name: str) -> RecordedSet:
     path = recorded_path(name)
     if not path.exists():
-        raise CorpusError(f"{path} is missing: run scripts/record_corpus.py --set {name}")
+        raise CorpusError(f"{path} is missing: run python -m scripts.record_corpus --set {name}")
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     files = [
         RecordedFile(
@@ -131,83 +128,8 @@ def load_set(name: str) -> RecordedSet:
 # downloading with pip, hash-checked
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def pip_download_args(filename: str) -> list[str]:
-    """``pip download`` arguments that select exactly the wheel ``filename``.
-
-    A pure wheel is asked for with platform ``any`` and implementation ``py`` (so that pip
-    does not prefer a binary wheel of the same version for this host); an Emscripten wheel
-    with its platform, implementation, Python version and ABI.
-    """
-    from packaging.utils import parse_wheel_filename
-
-    name, version, _build, tags = parse_wheel_filename(filename)
-    args = [
-        "--no-deps",
-        "--only-binary=:all:",
-        "--ignore-requires-python",
-        "--no-cache-dir",
-        f"{name}=={version}",
-    ]
-    platforms = sorted({t.platform for t in tags})
-    if platforms == ["any"]:
-        return args + [
-            "--platform",
-            "any",
-            "--implementation",
-            "py",
-            "--abi",
-            "none",
-            "--python-version",
-            "3",
-        ]
-    interp = sorted({t.interpreter for t in tags})[0]
-    impl = interp[:2] if interp[:2] in ("cp", "pp", "py") else "cp"
-    digits = interp[2:]
-    pyver = f"{digits[0]}.{digits[1:]}" if len(digits) > 1 else digits
-    for p in platforms:
-        args += ["--platform", p]
-    args += ["--implementation", impl, "--python-version", pyver]
-    for abi in sorted({t.abi for t in tags}):
-        args += ["--abi", abi]
-    return args
-
-
 def _download(file: RecordedFile) -> Path:
-    CORPUS_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=CORPUS_DIR, prefix=".download-") as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--disable-pip-version-check",
-            "--quiet",
-            "-d",
-            tmp,
-            *pip_download_args(file.filename),
-        ]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        got = Path(tmp) / file.filename
-        if proc.returncode != 0 or not got.exists():
-            raise CorpusError(
-                f"pip could not download {file.filename} (exit {proc.returncode}, got "
-                f"{sorted(os.listdir(tmp))})\ncommand: {' '.join(cmd)}\n{proc.stdout}{proc.stderr}"
-            )
-        actual = sha256_of(got)
-        if actual != file.sha256:
-            raise CorpusError(
-                f"sha256 mismatch for {file.filename}: downloaded {actual}, recorded {file.sha256}"
-            )
-        os.replace(got, file.path)
-    return file.path
+    return pip_download(file.filename, file.sha256, CORPUS_DIR, error=CorpusError)
 
 
 def _present(file: RecordedFile) -> bool:

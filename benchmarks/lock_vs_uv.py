@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """``micropip2 lock`` against ``uv pip compile`` on the recorded corpus sets, for Pyodide 0.29.5.
 
 For each set of benchmarks/corpus.toml, the set's replay index is started on loopback and both
@@ -15,9 +14,9 @@ Pyodide distribution's lockfile (``LOCK``) and micropip2 takes the distribution'
 would inside Pyodide, while uv, which knows nothing of that distribution, takes the index's newest.
 Any other difference is unexplained and makes the exit status 1.
 
-    .venv/bin/python benchmarks/lock_vs_uv.py                       # every set, build/dist/0.29.5's lock
-    .venv/bin/python benchmarks/lock_vs_uv.py --set rich --set aioboto3
-    .venv/bin/python benchmarks/lock_vs_uv.py --pyodide-lock path/to/real/pyodide-lock.json
+    .venv/bin/python -m benchmarks.lock_vs_uv              # every set, build/dist/0.29.5's lock
+    .venv/bin/python -m benchmarks.lock_vs_uv --set rich --set aioboto3
+    .venv/bin/python -m benchmarks.lock_vs_uv --pyodide-lock path/to/real/pyodide-lock.json
 """
 
 from __future__ import annotations
@@ -28,10 +27,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import corpus
 from packaging.utils import canonicalize_name
+
+from benchmarks import corpus
 
 DEFAULT_LOCK = corpus.REPO / "build" / "dist" / "0.29.5" / "pyodide-lock.json"
 
@@ -89,7 +87,10 @@ def compare(name: str, pyodide_lock: Path) -> bool:
         if a == b:
             continue
         if a is not None and dist.get(package) == a:
-            why = f"{package} {a} is in the Pyodide distribution's lockfile; micropip2 takes it, uv the index's"
+            why = (
+                f"{package} {a} is in the Pyodide distribution's lockfile; "
+                "micropip2 takes it, uv the index's"
+            )
             differences.append((package, a, b, why, True))
         elif (
             a is None
@@ -109,8 +110,9 @@ def compare(name: str, pyodide_lock: Path) -> bool:
     )
     if any(a is None for _p, a, *_ in differences) and hidden:
         print(
-            f"   note: the distribution's lockfile lists no depends for {', '.join(hidden)}; micropip2 trusts it "
-            "(names only), so their Requires-Dist are not resolved (lock --check reads them and reports it)"
+            f"   note: the distribution's lockfile lists no depends for {', '.join(hidden)}; "
+            "micropip2 trusts it (names only), so their Requires-Dist are not resolved "
+            "(lock --check reads them and reports it)"
         )
     return all(ok for *_, ok in differences)
 
@@ -136,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     print(
-        f"micropip2 lock vs uv {corpus.load_spec()['tools']['uv']} (wasm32-pyodide2025, Python 3.13); "
+        f"micropip2 lock vs uv {corpus.load_spec()['tools']['uv']} "
+        "(wasm32-pyodide2025, Python 3.13); "
         f"distribution lockfile {args.pyodide_lock}"
     )
     results = {name: compare(name, args.pyodide_lock) for name in args.set or corpus.set_names()}

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Resolve + install benchmark: micropip 0.11.1 against micropip2 on recorded PyPI data.
 
 For each requirement set and each server latency, in a fresh Pyodide runtime on Node each
@@ -13,9 +12,9 @@ around the install call only: booting and importing the tool are not counted). R
 round trips come from the server's log (definitions in benchmarks/metrics.py and README.md).
 No assertions: this is a measurement, not a test.
 
-    .venv/bin/python benchmarks/resolve_install.py
-    .venv/bin/python benchmarks/resolve_install.py --latency 0,50,150 --sets rich,tree20,aioboto3
-    .venv/bin/python benchmarks/resolve_install.py --tools micropip --json build/bench.json
+    .venv/bin/python -m benchmarks.resolve_install
+    .venv/bin/python -m benchmarks.resolve_install --latency 0,50,150 --sets rich,tree20,aioboto3
+    .venv/bin/python -m benchmarks.resolve_install --tools micropip --json build/bench.json
 """
 
 from __future__ import annotations
@@ -27,11 +26,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import bench_runtime
-import corpus
-import metrics
+from benchmarks import bench_runtime, corpus, metrics
 
 TOOLS = ("micropip", "micropip2")
 
@@ -165,13 +160,18 @@ def median_run(runs: list[Result]) -> Result:
 
 
 def print_table(results: list[Result]) -> None:
-    header = f"{'set':9} {'latency':>7} {'tool':10} {'wall s':>7} {'requests':>8} {'rtrips':>6} {'MB':>6}  outcome"
+    header = (
+        f"{'set':9} {'latency':>7} {'tool':10} {'wall s':>7} {'requests':>8} {'rtrips':>6} "
+        f"{'MB':>6}  outcome"
+    )
     print(header)
     print("-" * len(header))
     for r in results:
         print(
-            f"{r.set:9} {r.latency_ms:>5}ms {r.tool:10} {metrics.fmt(r.wall_s, '7.2f')} {metrics.fmt(r.requests, '8d')} "
-            f"{metrics.fmt(r.round_trips, '6d')} {metrics.fmt(None if r.bytes is None else r.bytes / 1e6, '6.1f')}  {r.outcome}"
+            f"{r.set:9} {r.latency_ms:>5}ms {r.tool:10} {metrics.fmt(r.wall_s, '7.2f')} "
+            f"{metrics.fmt(r.requests, '8d')} "
+            f"{metrics.fmt(r.round_trips, '6d')} "
+            f"{metrics.fmt(None if r.bytes is None else r.bytes / 1e6, '6.1f')}  {r.outcome}"
         )
 
 
@@ -184,16 +184,19 @@ def print_ratios(results: list[Result]) -> None:
             continue
         if not (new.available and old.available and new.wall_s and old.wall_s):
             rows.append(
-                f"{set_:9} {lat:>5}ms  n/a (micropip2 {'not available' if not new.available else 'no timing'})"
+                f"{set_:9} {lat:>5}ms  n/a (micropip2 "
+                f"{'not available' if not new.available else 'no timing'})"
             )
             continue
         note = (
             ""
             if (new.ok and old.ok)
-            else f"  (micropip {'ok' if old.ok else 'failed'}, micropip2 {'ok' if new.ok else 'failed'})"
+            else f"  (micropip {'ok' if old.ok else 'failed'}, "
+            f"micropip2 {'ok' if new.ok else 'failed'})"
         )
         rows.append(
-            f"{set_:9} {lat:>5}ms  wall x{new.wall_s / old.wall_s:.2f}  requests x{new.requests / max(old.requests, 1):.2f}"
+            f"{set_:9} {lat:>5}ms  wall x{new.wall_s / old.wall_s:.2f}  requests "
+            f"x{new.requests / max(old.requests, 1):.2f}"
             f"  round trips x{new.round_trips / max(old.round_trips, 1):.2f}{note}"
         )
     if rows:
@@ -252,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
                     ]
                     r = median_run(runs)
                     corpus.log(
-                        f"{name} {latency}ms {tool}: {metrics.fmt(r.wall_s, '.2f')} s, {r.requests} requests, "
+                        f"{name} {latency}ms {tool}: {metrics.fmt(r.wall_s, '.2f')} s, "
+                        f"{r.requests} requests, "
                         f"{r.round_trips} round trips: {r.outcome}"
                     )
                     results.append(r)

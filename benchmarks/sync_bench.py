@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Lockfile start-up benchmark: micropip2 ``sync`` against Pyodide's ``loadPackage`` and micropip.
 
 One lock of real packages (the ``lock15`` corpus set: 16 projects, pure wheels plus the
@@ -26,35 +25,29 @@ Pyodide 314 on Node resolves a lock's file names as file paths (it cannot load a
 from a lock), so ``loadPackage`` runs in Chromium only; the other contenders run in both.
 No assertions: a measurement, not a test.
 
-    .venv/bin/python benchmarks/sync_bench.py                       # chrome+node, 0/50/150 ms
-    .venv/bin/python benchmarks/sync_bench.py --runtimes chrome --latency 50 --repeat 5
-    .venv/bin/python benchmarks/sync_bench.py --write-lock build/lock15.json   # only the lock
+    .venv/bin/python -m benchmarks.sync_bench                       # chrome+node, 0/50/150 ms
+    .venv/bin/python -m benchmarks.sync_bench --runtimes chrome --latency 50 --repeat 5
+    .venv/bin/python -m benchmarks.sync_bench --write-lock build/lock15.json   # only the lock
 """
 
 from __future__ import annotations
 
 import argparse
-import email.parser
 import hashlib
 import json
 import statistics
 import sys
 import time
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import bench_runtime
-import corpus
-import metrics
-from packaging.markers import Marker
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from benchmarks import bench_runtime, corpus, metrics
+from micropip2.lockfiles.pyodide_lock_format import read_pyodide_lock
 from micropip2.target import Target
+from tests.support.locks import lock_text, read_lock, wheel_lock_entry
 from tests.support.pyodide_runtime import PyodideRuntime, RuntimeSpec, make_static_server
 
 SET = "lock15"
@@ -67,26 +60,6 @@ LOCK_SUBDIR = "bench-sync"  # inside each dist dir: boot lockfiles for the loadP
 # the lock
 
 
-def _wheel_facts(path: Path) -> tuple[str, list[str], list[str]]:
-    """(Name from METADATA, Requires-Dist lines, top-level import names)."""
-    with zipfile.ZipFile(path) as zf:
-        names = zf.namelist()
-        meta_name = next(
-            n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
-        )
-        msg = email.parser.BytesHeaderParser().parsebytes(zf.read(meta_name))
-    tops = set()
-    for n in names:
-        first, sep, _rest = n.partition("/")
-        if first.endswith((".dist-info", ".data")) or first == "__pycache__":
-            continue
-        if sep:
-            tops.add(first)
-        elif first.endswith(".py"):
-            tops.add(first[:-3])
-    return str(msg["Name"]), list(msg.get_all("Requires-Dist") or []), sorted(tops)
-
-
 def _best_file(files: list[corpus.RecordedFile], target: Target) -> corpus.RecordedFile | None:
     ranked = []
     for f in files:
@@ -97,18 +70,17 @@ def _best_file(files: list[corpus.RecordedFile], target: Target) -> corpus.Recor
     return min(ranked)[2] if ranked else None
 
 
-def build_lock(s: corpus.RecordedSet, pyodide: str, file_url) -> dict:
-    """A pyodide-lock.json (as a dict) of uv's resolution of the set for ``pyodide``.
+def build_lock(s: corpus.RecordedSet, pyodide: str, file_url) -> str:
+    """A pyodide-lock.json (its text) of uv's resolution of the set for ``pyodide``.
 
     ``file_url(filename)`` gives each wheel's absolute URL. ``info`` is the runtime's own
-    (build/dist/<version>/pyodide-lock.json); ``depends`` come from each wheel's
-    Requires-Dist evaluated for that target (no extras), limited to the lock's own projects;
-    ``tool.micropip2.size`` is each file's size, as `micropip2 lock` and `freeze()` write it.
+    (build/dist/<version>/pyodide-lock.json); each entry is ``tests.support.locks``': its
+    ``depends`` come from the wheel's Requires-Dist evaluated for that target (no extras),
+    limited to the lock's own projects; ``tool.micropip2.size`` is each file's size, as
+    `micropip2 lock` and `freeze()` write it.
     """
-    dist_lock = json.loads(
-        (bench_runtime.DIST_ROOT / pyodide / "pyodide-lock.json").read_text(encoding="utf-8")
-    )
-    target = Target.from_lock_info(dist_lock["info"])
+    info = read_lock(bench_runtime.DIST_ROOT / pyodide / "pyodide-lock.json").info or {}
+    target = Target.from_lock_info(info)
     pins = dict(p.split("==") for p in s.resolution[pyodide])
     pins = {canonicalize_name(n): v for n, v in pins.items()}
     chosen = {}
@@ -118,33 +90,11 @@ def build_lock(s: corpus.RecordedSet, pyodide: str, file_url) -> dict:
             raise SystemExit(f"{name} {version}: no recorded file fits Pyodide {pyodide}")
         chosen[name] = f
     corpus.fetch(list(chosen.values()))
-    env = dict(target.marker_environment, extra="")
-    packages = {}
-    for name, f in sorted(chosen.items()):
-        display, requires, imports = _wheel_facts(f.path)
-        depends = []
-        for line in requires:
-            req = Requirement(line)
-            if req.marker is not None and not Marker(str(req.marker)).evaluate(env):
-                continue
-            dep = canonicalize_name(req.name)
-            if dep in chosen and dep not in depends:
-                depends.append(dep)
-        packages[name] = {
-            "name": display,
-            "version": f.version,
-            "file_name": file_url(f.filename),
-            "install_dir": "site",
-            "sha256": f.sha256,
-            "package_type": "package",
-            "imports": imports,
-            "depends": depends,
-            "unvendored_tests": False,
-            "tool": {
-                "micropip2": {"size": f.path.stat().st_size}
-            },  # what micropip2 lock/freeze write
-        }
-    return {"info": dict(dist_lock["info"]), "packages": packages}
+    entries = [
+        wheel_lock_entry(f.path, target, url=file_url(f.filename), present=chosen, with_size=True)
+        for _name, f in sorted(chosen.items())
+    ]
+    return lock_text(info, entries)
 
 
 def boot_lockfile(dist: bench_runtime.BenchDist, lock: dict) -> str:
@@ -153,12 +103,12 @@ def boot_lockfile(dist: bench_runtime.BenchDist, lock: dict) -> str:
     Returns its path relative to the dist dir (what the runner's --lockfile takes).
     """
     root = bench_runtime.DIST_ROOT / dist.version
-    base = json.loads((root / dist.lockfile).read_text(encoding="utf-8"))
-    clash = sorted(set(base["packages"]) & set(lock["packages"]))
+    base = read_lock(root / dist.lockfile)
+    added = read_pyodide_lock(lock).packages
+    clash = sorted({e.name for e in base.packages} & {e.name for e in added})
     if clash:
         raise SystemExit(f"the lock's packages {clash} are in the distribution's lockfile already")
-    base["packages"].update(lock["packages"])
-    text = json.dumps(base, indent=1, sort_keys=True) + "\n"
+    text = lock_text(base.info or {}, [*base.packages, *added])
     rel = f"{LOCK_SUBDIR}/{hashlib.sha256(text.encode()).hexdigest()[:16]}/pyodide-lock.json"
     (root / rel).parent.mkdir(parents=True, exist_ok=True)
     (root / rel).write_text(text, encoding="utf-8")
@@ -443,8 +393,8 @@ class Bench:
         self.dist = bench_runtime.prepare([args.pyodide])[args.pyodide]
         self.set = corpus.load_set(SET)
         self.server = corpus.replay_server(self.set, offline=args.offline)
-        self.lock = build_lock(self.set, args.pyodide, self.server.url_for)
-        self.lock_text = json.dumps(self.lock, indent=1)
+        self.lock_text = build_lock(self.set, args.pyodide, self.server.url_for)
+        self.lock = json.loads(self.lock_text)
         self.boot_lock = boot_lockfile(self.dist, self.lock)
         self.static = None
 
@@ -551,9 +501,12 @@ def print_table(results: list[Result]) -> None:
     print("-" * len(header))
     for r in results:
         print(
-            f"{r.runtime:15} {r.latency_ms:>5}ms {r.tool:13} {metrics.fmt(r.wall_s, '7.3f')} {metrics.fmt(r.prep_s, '6.2f')} "
-            f"{metrics.fmt(r.requests, '8d')} {metrics.fmt(r.round_trips, '6d')} {metrics.fmt(r.client_rounds, '6d')} "
-            f"{metrics.fmt(r.preflights, '7d')} {metrics.fmt(None if r.bytes is None else r.bytes / 1e6, '5.1f')}  {r.outcome}"
+            f"{r.runtime:15} {r.latency_ms:>5}ms {r.tool:13} {metrics.fmt(r.wall_s, '7.3f')} "
+            f"{metrics.fmt(r.prep_s, '6.2f')} "
+            f"{metrics.fmt(r.requests, '8d')} {metrics.fmt(r.round_trips, '6d')} "
+            f"{metrics.fmt(r.client_rounds, '6d')} "
+            f"{metrics.fmt(r.preflights, '7d')} "
+            f"{metrics.fmt(None if r.bytes is None else r.bytes / 1e6, '5.1f')}  {r.outcome}"
         )
 
 
@@ -573,7 +526,8 @@ def print_ratios(results: list[Result]) -> None:
             note = (
                 ""
                 if (new.ok and old.ok)
-                else f"  ({other} {'ok' if old.ok else 'failed'}, micropip2 {'ok' if new.ok else 'failed'})"
+                else f"  ({other} {'ok' if old.ok else 'failed'}, "
+                f"micropip2 {'ok' if new.ok else 'failed'})"
             )
             rows.append(
                 f"{rt:15} {lat:>5}ms  micropip2/{other:13} wall x{new.wall_s / old.wall_s:.2f}"
@@ -661,8 +615,9 @@ def run_profile(bench: Bench, kind: str, latency_ms: int) -> int:
             bench.server.latency = 0
             rt.close()
         print(
-            f"\n{kind}-{bench.args.pyodide}, {latency_ms} ms: import micropip2 {t['prep']:.3f} s, first use of "
-            f"the manager's runtime/target/environment/distribution {out['props']:.3f} s, "
+            f"\n{kind}-{bench.args.pyodide}, {latency_ms} ms: import micropip2 {t['prep']:.3f} s, "
+            "first use of the manager's runtime/target/environment/distribution "
+            f"{out['props']:.3f} s, "
             f"sync {out['wall']:.3f} s{' under cProfile' if use_cprofile else ''}"
         )
         if use_cprofile:
@@ -695,7 +650,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--profile",
         action="store_true",
-        help="instead of the table: micropip2.sync's phases, then a cProfile (first runtime and latency)",
+        help=(
+            "instead of the table: micropip2.sync's phases, "
+            "then a cProfile (first runtime and latency)"
+        ),
     )
     ap.add_argument(
         "--write-lock",
@@ -716,7 +674,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.write_lock:
             args.write_lock.parent.mkdir(parents=True, exist_ok=True)
-            args.write_lock.write_text(bench.lock_text + "\n", encoding="utf-8")
+            args.write_lock.write_text(bench.lock_text, encoding="utf-8")
             print(args.write_lock)
             return 0
         if args.profile:
@@ -724,8 +682,8 @@ def main(argv: list[str] | None = None) -> int:
         pk = bench.lock["packages"]
         corpus.log(
             f"lock: {len(pk)} packages "
-            f"({sum(1 for p in pk.values() if 'pyemscripten' in p['file_name'])} Emscripten wheels) "
-            f"on {bench.server.url}; loadPackage boots with {bench.boot_lock}"
+            f"({sum(1 for p in pk.values() if 'pyemscripten' in p['file_name'])} "
+            f"Emscripten wheels) on {bench.server.url}; loadPackage boots with {bench.boot_lock}"
         )
         results = []
         for kind in kinds:
@@ -741,7 +699,8 @@ def main(argv: list[str] | None = None) -> int:
                 for tool in tools:
                     r = median_run(runs[tool])
                     corpus.log(
-                        f"{kind} {latency}ms {tool}: {metrics.fmt(r.wall_s, '.3f')} s {r.wall_all}, "
+                        f"{kind} {latency}ms {tool}: {metrics.fmt(r.wall_s, '.3f')} s "
+                        f"{r.wall_all}, "
                         f"{r.requests} requests, {r.round_trips} round trips, "
                         f"client {r.client_rounds}: {r.outcome}"
                     )
@@ -749,7 +708,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         bench.close()
     print(
-        f"\nlock: {len(bench.lock['packages'])} packages of the '{SET}' set for Pyodide {args.pyodide}; "
+        f"\nlock: {len(bench.lock['packages'])} packages of the '{SET}' set for Pyodide "
+        f"{args.pyodide}; "
         f"wall = median of {args.repeat}, the call only, measured in the page; total run "
         f"{time.monotonic() - t_start:.0f} s\n"
     )

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Does uv accept micropip2's resolution? A cross-check on the recorded corpus.
 
 Given a requirement set and a resolution (``name==version`` pins) that micropip2 produced
@@ -13,9 +12,9 @@ benchmarks/corpus.toml) twice against it, for ``--python-platform wasm32-pyodide
 
 Where the pins come from:
 
-    .venv/bin/python benchmarks/uv_check.py --set aioboto3 --from-micropip2     # run micropip2 now
-    .venv/bin/python benchmarks/uv_check.py --set rich --pins "rich==15.0.0 pygments==2.21.0 ..."
-    .venv/bin/python benchmarks/uv_check.py --set tree20 --pins-file pins.txt  # one pin a line
+    .venv/bin/python -m benchmarks.uv_check --set aioboto3 --from-micropip2     # run micropip2 now
+    .venv/bin/python -m benchmarks.uv_check --set rich --pins "rich==15.0.0 pygments==2.21.0 ..."
+    .venv/bin/python -m benchmarks.uv_check --set tree20 --pins-file pins.txt  # one pin a line
 
 ``--from-micropip2`` boots Pyodide 0.29.5 on Node and calls
 ``micropip2.install(requirements, index_urls=[replay index], dry_run=True)``; the pins are
@@ -33,10 +32,9 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import corpus
 from packaging.utils import canonicalize_name
+
+from benchmarks import corpus
 
 PYTHON_FOR = {"0.29.5": "3.13", "314.0.7": "3.14"}
 
@@ -82,7 +80,7 @@ async def micropip2_resolution(requirements: list[str], index_url: str) -> dict:
 
 
 def pins_from_micropip2(s: corpus.RecordedSet, index_url: str, pyodide: str) -> dict[str, str]:
-    import bench_runtime
+    from benchmarks import bench_runtime
 
     dist = bench_runtime.prepare([pyodide])[pyodide]
     if dist.micropip2_problem:
@@ -140,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             pins = parse_pins(args.pins)
         print(
-            f"set {s.name}: {' '.join(s.requirements)}; {len(pins)} pins; uv {corpus.load_spec()['tools']['uv']}, "
+            f"set {s.name}: {' '.join(s.requirements)}; {len(pins)} pins; uv "
+            f"{corpus.load_spec()['tools']['uv']}, "
             f"wasm32-pyodide2025, Python {python}, index {index}"
         )
 
@@ -178,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  needed by uv but not pinned by micropip2: {', '.join(extra)}")
     if free and {n: v for n, v in free.items()} != {n: v for n, v in constrained.items()}:
         print(
-            "  uv alone picks differently (see the table): both resolutions satisfy the requirements."
+            "  uv alone picks differently (see the table): "
+            "both resolutions satisfy the requirements."
         )
     return 0
 

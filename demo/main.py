@@ -1,4 +1,5 @@
-"""micropip2's main job, run inside Pyodide by demo/main.mjs: install real packages from PyPI by name and use them.
+"""micropip2's main job, run inside Pyodide by demo/main.mjs: install real packages from PyPI by
+name and use them.
 
 micropip2 resolves `rich`, `pydantic` and `uuid-utils` with their dependencies against PyPI for
 this interpreter (pydantic-core and uuid-utils are binary wheels for pyemscripten_2026_0), checks
@@ -39,7 +40,10 @@ async def main() -> None:
         for p in micropip2.list().values()
     ]
     table = Table(
-        title=f"micropip2.list(), validated by pydantic {pydantic.VERSION} (uuid7 from Rust: {uuid_utils.uuid7()})"
+        title=(
+            f"micropip2.list(), validated by pydantic {pydantic.VERSION} "
+            f"(uuid7 from Rust: {uuid_utils.uuid7()})"
+        )
     )
     for column in ("Name", "Version", "Source"):
         table.add_column(column)

@@ -43,14 +43,19 @@ class UsageError(Micropip2Error):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="micropip2",
-        description="Lock Python packages for Pyodide ahead of time, check locks, download their files.",
+        description=(
+            "Lock Python packages for Pyodide ahead of time, check locks, download their files."
+        ),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     lock = commands.add_parser(
         "lock",
         help="resolve requirements for a Pyodide release and write a lock (or --check one)",
-        description="Resolve requirements for a Pyodide release, as micropip2 would inside it, and write the lock.",
+        description=(
+            "Resolve requirements for a Pyodide release, as micropip2 would inside it, "
+            "and write the lock."
+        ),
     )
     lock.add_argument(
         "requirements", nargs="*", metavar="REQUIREMENT", help='PEP 508 requirements ("rich>=14")'
@@ -83,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="URL",
-        help="a package index (PEP 503/691; repeatable, in order; 'PYPI' is pypi.org). Default: PYPI",
+        help=(
+            "a package index (PEP 503/691; repeatable, in order; 'PYPI' is pypi.org). Default: PYPI"
+        ),
     )
     lock.add_argument(
         "--index-strategy",
@@ -109,9 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     download = commands.add_parser(
         "download",
-        help="download a lock's files into a folder, with a pyodide-lock.json naming them relatively",
-        description="Download every file of a lock (sha256-checked) into DIR and write DIR/pyodide-lock.json "
-        "with relative file names: the folder Pyodide on Node boots from.",
+        help=(
+            "download a lock's files into a folder, with a pyodide-lock.json naming them relatively"
+        ),
+        description=(
+            "Download every file of a lock (sha256-checked) into DIR and write "
+            "DIR/pyodide-lock.json with relative file names: "
+            "the folder Pyodide on Node boots from."
+        ),
     )
     download.add_argument(
         "lockfile", metavar="LOCKFILE", help="a pyodide-lock.json or pylock.toml (path or URL)"
@@ -218,8 +230,9 @@ def _target_of_release(release: ReleaseLock, version: str | None) -> Target:
         target.python_minor,
     ):
         raise UsageError(
-            f"{release.source} is for CPython {target.python_version} ({target.platform_tag}), but Pyodide {version} "
-            f"is CPython {expected.python_version} ({expected.platform_tag}); "
+            f"{release.source} is for CPython {target.python_version} ({target.platform_tag}), "
+            f"but Pyodide {version} is CPython {expected.python_version} "
+            f"({expected.platform_tag}); "
             "give the lockfile of that release"
         )
     return replace(target, pyodide_version=version)
@@ -281,7 +294,8 @@ async def _check(args: argparse.Namespace) -> int:
         )
         return 1
     print(
-        f"{args.check} installs on {target.describe()}: {len(lock.packages)} packages, every file checked"
+        f"{args.check} installs on {target.describe()}: {len(lock.packages)} packages, "
+        "every file checked"
     )
     return 0
 

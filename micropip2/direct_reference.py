@@ -1,4 +1,5 @@
-"""Requirements that name a wheel file directly: URLs, paths and ``name @ url`` (PEP 440/508/610)."""
+"""Requirements that name a wheel file directly: URLs, paths and ``name @ url`` (PEP
+440/508/610)."""
 
 from __future__ import annotations
 
@@ -60,12 +61,14 @@ def _from_location(
     scheme = urlsplit(url).scheme
     if scheme and scheme not in _SCHEMES:
         raise InvalidRequirementError(
-            f"cannot install {text!r}: the {scheme!r} scheme is not supported (use http, https, file, emfs or a relative URL)"
+            f"cannot install {text!r}: the {scheme!r} scheme is not supported (use http, https, "
+            "file, emfs or a relative URL)"
         )
     filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     if not filename.endswith(".whl"):
         raise InvalidRequirementError(
-            f"cannot install {text!r}: {filename or url!r} is not a wheel (.whl); micropip2 installs wheels only"
+            f"cannot install {text!r}: {filename or url!r} is not a wheel (.whl); micropip2 "
+            "installs wheels only"
         )
     return DirectWheel(text, url, filename, name, extras, _sha256_from_fragment(text, fragment))
 
@@ -82,6 +85,7 @@ def _sha256_from_fragment(text: str, fragment: str) -> str | None:
             return value.lower()
         if algorithm in ("md5", "sha1", "sha224", "sha384", "sha512"):
             raise InvalidRequirementError(
-                f"{text!r}: only #sha256= hashes are checked; give the file's sha256 instead of {algorithm}"
+                f"{text!r}: only #sha256= hashes are checked; give the file's sha256 instead of "
+                f"{algorithm}"
             )
     return None

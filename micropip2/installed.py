@@ -1,4 +1,5 @@
-"""The distributions already installed: what they are, where they came from, which files they own."""
+"""The distributions already installed: what they are, where they came from, which files they
+own."""
 
 from __future__ import annotations
 

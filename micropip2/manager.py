@@ -126,18 +126,19 @@ class PackageManager:
     async def sync(
         self, lock: LockRef, *, verbose: bool | int | None = None, dry_run: bool = False
     ) -> InstallReport:
-        """Make the environment hold exactly ``lock``'s packages (a pyodide-lock.json or pylock.toml,
-        given as URL, path, text or dict): no index is asked, every missing file is downloaded at
-        once and hash-checked, and the changes are made all together or not at all. Packages the
-        lock does not list are uninstalled (except micropip2 and what it needs)."""
+        """Make the environment hold exactly ``lock``'s packages (a pyodide-lock.json or
+        pylock.toml, given as URL, path, text or dict): no index is asked, every missing file is
+        downloaded at once and hash-checked, and the changes are made all together or not at all.
+        Packages the lock does not list are uninstalled (except micropip2 and what it needs)."""
         loaded = await load_lock(lock, self.runtime)
         return await operations.sync(loaded, self.place, dry_run=dry_run, say=_printer(verbose))
 
     def freeze(self, format: Format = "pyodide-lock", *, base_url: str | None = None) -> str:
-        """The installed environment as a lock: pyodide-lock.json text (``loadPyodide({lockFileURL})``
-        and :meth:`sync` take it) or, with ``format="pylock"``, PEP 751 pylock.toml text. File URLs are
-        absolute; with ``base_url``, those under it are written relative to it. A distribution with
-        no record of its file is left out, with a warning."""
+        """The installed environment as a lock: pyodide-lock.json text
+        (``loadPyodide({lockFileURL})`` and :meth:`sync` take it) or, with ``format="pylock"``,
+        PEP 751 pylock.toml text. File URLs are absolute; with ``base_url``, those under it are
+        written relative to it. A distribution with no record of its file is left out, with a
+        warning."""
         lock, _base = self.runtime.distribution_lock()
         frozen = freeze_environment(
             installed_distributions(),

@@ -1,5 +1,5 @@
-"""What ``install``, ``sync``, ``freeze`` and ``uninstall`` do, for :class:`~.manager.PackageManager`
-and the ``micropip2`` command alike.
+"""What ``install``, ``sync``, ``freeze`` and ``uninstall`` do, for
+:class:`~.manager.PackageManager` and the ``micropip2`` command alike.
 
 ``install`` and ``sync`` both make a :class:`~.plan.Plan` (by resolution, or by replaying a lock)
 and hand it to the one executor (:func:`~.install.executor.execute`); with ``dry_run`` they return
@@ -218,7 +218,8 @@ def uninstall(names: Sequence[str], place: Place, say: Say) -> list[str]:
         say(f"Uninstalled {dist.display_name} {dist.version}")
         if _imported(dist.name):
             say(
-                f"  {dist.display_name} was imported; the running interpreter keeps the loaded modules"
+                f"  {dist.display_name} was imported; "
+                "the running interpreter keeps the loaded modules"
             )
     return removed
 

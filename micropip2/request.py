@@ -1,4 +1,5 @@
-"""The user's request (requirement strings, constraints, hashes) turned into resolver requirements."""
+"""The user's request (requirement strings, constraints, hashes) turned into resolver
+requirements."""
 
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ def build_request(
         candidate = _url_candidate(direct, target)
         if candidate.name in url_candidates and url_candidates[candidate.name].url != candidate.url:
             raise InvalidRequirementError(
-                f"{candidate.name} is asked for from two locations ({url_candidates[candidate.name].url} and "
-                f"{candidate.url}); ask for one"
+                f"{candidate.name} is asked for from two locations "
+                f"({url_candidates[candidate.name].url} and {candidate.url}); ask for one"
             )
         url_candidates[candidate.name] = candidate
         requirements.append(

@@ -1,4 +1,5 @@
-"""The interpreter micropip2 installs for: its wheel tags (PEP 425, PEP 783) and marker environment (PEP 508).
+"""The interpreter micropip2 installs for: its wheel tags (PEP 425, PEP 783) and marker environment
+(PEP 508).
 
 A :class:`Target` is built from the running Pyodide (:meth:`Target.current`), from a
 pyodide-lock.json ``info`` section (:meth:`Target.from_lock_info`), or from a Pyodide release

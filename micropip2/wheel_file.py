@@ -159,7 +159,8 @@ def _find_dist_info(
     if len(found) > 1:
         raise _fail(
             filename,
-            f"it has {len(found)} .dist-info directories ({', '.join(found)}); a wheel has exactly one",
+            f"it has {len(found)} .dist-info directories ({', '.join(found)}); "
+            "a wheel has exactly one",
         )
     dist_info = found[0]
     stem = dist_info.removesuffix(".dist-info")
@@ -208,7 +209,8 @@ def _check_metadata_identity(
     if canonicalize_name(meta_name) != name or not _same_version(meta_version, version):
         raise _fail(
             filename,
-            f"METADATA describes {meta_name} {meta_version}, but the file name says {name} {version}",
+            f"METADATA describes {meta_name} {meta_version}, "
+            f"but the file name says {name} {version}",
         )
 
 
@@ -267,7 +269,8 @@ def _check_record_entry(
     if actual != expected.rstrip("="):
         raise _fail(
             filename,
-            f"{path} does not match its RECORD hash ({algorithm}={expected} listed, {algorithm}={actual} found)",
+            f"{path} does not match its RECORD hash "
+            f"({algorithm}={expected} listed, {algorithm}={actual} found)",
         )
 
 

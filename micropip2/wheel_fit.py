@@ -1,4 +1,5 @@
-"""Whether a wheel's tags fit a :class:`~micropip2.target.Target`, and if not, why (PEP 425, 783)."""
+"""Whether a wheel's tags fit a :class:`~micropip2.target.Target`, and if not, why (PEP 425,
+783)."""
 
 from __future__ import annotations
 
@@ -93,7 +94,10 @@ def _platform_reason(platform: str, target: Target) -> str | None:
         if generic.group(4) == "wasm64":
             return f"built for wasm64 ({platform}); {ours}, which is wasm32"
         built = ".".join(generic.group(i) for i in (1, 2, 3))
-        return f"built for Emscripten {built} ({platform}); {ours} (Emscripten {target.emscripten_version})"
+        return (
+            f"built for Emscripten {built} ({platform}); "
+            f"{ours} (Emscripten {target.emscripten_version})"
+        )
     for prefix, system in _OTHER_SYSTEMS:
         if platform.startswith(prefix):
             return f"built for {system} ({platform}), not for Pyodide; {ours}"
@@ -107,11 +111,20 @@ def _python_reason(tag: Tag, target: Target) -> str:
     if cp:
         built = (int(cp.group(1)), int(cp.group(2)))
         if tag.abi == "abi3" and built > (major, minor):
-            return f"abi3 wheel needs CPython >= {built[0]}.{built[1]} ({tag}); this is CPython {major}.{minor}"
+            return (
+                f"abi3 wheel needs CPython >= {built[0]}.{built[1]} ({tag}); "
+                f"this is CPython {major}.{minor}"
+            )
         if tag.abi not in ("abi3", "none", f"cp{major}{minor}"):
-            return f"built for CPython {built[0]}.{built[1]} ({tag.abi} ABI, {tag}); this is CPython {major}.{minor}"
+            return (
+                f"built for CPython {built[0]}.{built[1]} ({tag.abi} ABI, {tag}); "
+                f"this is CPython {major}.{minor}"
+            )
         return f"built for CPython {built[0]}.{built[1]} ({tag}); this is CPython {major}.{minor}"
     py = _PYTHON.match(tag.interpreter)
     if py:
-        return f"built for Python {py.group(1)}{('.' + py.group(2)) if py.group(2) else ''} ({tag}); this is CPython {major}.{minor}"
+        return (
+            f"built for Python {py.group(1)}{('.' + py.group(2)) if py.group(2) else ''} ({tag}); "
+            f"this is CPython {major}.{minor}"
+        )
     return f"built for interpreter {tag.interpreter!r} ({tag}); this is CPython {major}.{minor}"

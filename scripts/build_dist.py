@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Assemble the local Pyodide distributions that micropip2's tests run in.
 
 For every runtime pinned in tests/dist/pins.toml this writes build/dist/<version>/:
@@ -11,11 +10,11 @@ For every runtime pinned in tests/dist/pins.toml this writes build/dist/<version
 
 It also fills build/wheels/ with the pinned ``[[extra_wheel]]`` files (not in any lockfile).
 
-Usage (with the project's venv python, which has pyodide-lock and flit_core):
+Usage, from the repository root with the project's venv (which has pyodide-lock and flit_core):
 
-    python scripts/build_dist.py                  # everything; fast when up to date
-    python scripts/build_dist.py --micropip2-only # rebuild micropip2's wheel, update lockfiles
-    python scripts/build_dist.py --offline        # fail instead of downloading
+    .venv/bin/python -m scripts.build_dist                   # everything; fast when up to date
+    .venv/bin/python -m scripts.build_dist --micropip2-only  # rebuild micropip2's wheel, locks
+    .venv/bin/python -m scripts.build_dist --offline         # fail instead of downloading
 
 Tests call :func:`build_micropip2` (same as ``--micropip2-only``) at session start.
 """
@@ -24,9 +23,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import email.parser
 import fcntl
-import hashlib
+import functools
 import io
 import json
 import os
@@ -37,8 +35,16 @@ import tempfile
 import time
 import tomllib
 import zipfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.utils import canonicalize_name, canonicalize_version, parse_wheel_filename
+
+from micropip2.lockfiles.model import LockedFile, LockEntry
+from micropip2.target import Target
+from tests.support.locks import lock_text, read_lock, wheel_lock_entry
+from tests.support.pypi_files import pip_download, sha256_of
 
 REPO = Path(__file__).resolve().parent.parent
 PINS_FILE = REPO / "tests" / "dist" / "pins.toml"
@@ -121,14 +127,6 @@ def load_pins(path: Path = PINS_FILE) -> Pins:
 # helpers
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @contextlib.contextmanager
 def build_lock():
     """Serialize builders (several test sessions may share one work tree)."""
@@ -169,33 +167,6 @@ def place_file(src: Path, dst: Path) -> bool:
     return True
 
 
-def parse_wheel(file: str):
-    from packaging.utils import parse_wheel_filename
-
-    return parse_wheel_filename(file)
-
-
-def pip_download_args(file: str) -> list[str]:
-    """The pip download arguments that fetch exactly ``file``."""
-    name, version, _build, tags = parse_wheel(file)
-    args = ["--no-deps", "--only-binary=:all:", "--no-cache-dir", f"{name}=={version}"]
-    platforms = sorted({t.platform for t in tags})
-    if platforms == ["any"]:
-        return args
-    interpreters = sorted({t.interpreter for t in tags})
-    abis = sorted({t.abi for t in tags})
-    interp = interpreters[0]
-    impl = interp[:2] if interp[:2] in ("cp", "pp", "py") else "cp"
-    digits = interp[2:]
-    pyver = f"{digits[0]}.{digits[1:]}" if len(digits) > 1 else digits
-    for p in platforms:
-        args += ["--platform", p]
-    args += ["--implementation", impl, "--python-version", pyver]
-    for a in abis:
-        args += ["--abi", a]
-    return args
-
-
 def fetch_wheel(file: str, sha256: str, offline: bool) -> Path:
     """Return the cached, verified wheel ``file``, downloading it with pip if needed."""
     cached = WHEEL_CACHE / file
@@ -207,35 +178,8 @@ def fetch_wheel(file: str, sha256: str, offline: bool) -> Path:
         cached.unlink()
     if offline:
         raise BuildError(f"{file} is not in {WHEEL_CACHE} and --offline was given")
-    WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=WHEEL_CACHE, prefix=".download-") as tmp:
-        cmd = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--disable-pip-version-check",
-            "--quiet",
-            "-d",
-            tmp,
-            *pip_download_args(file),
-        ]
-        log(f"downloading {file}")
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        got = Path(tmp) / file
-        if proc.returncode != 0 or not got.exists():
-            saved = sorted(os.listdir(tmp))
-            raise BuildError(
-                f"pip could not download {file} (exit {proc.returncode}, saved {saved}).\n"
-                f"command: {' '.join(cmd)}\n{proc.stdout}{proc.stderr}"
-            )
-        actual = sha256_of(got)
-        if actual != sha256:
-            raise BuildError(
-                f"sha256 mismatch for {file}: downloaded {actual}, pinned {sha256} "
-                f"in {PINS_FILE.relative_to(REPO)}"
-            )
-        os.replace(got, cached)
+    log(f"downloading {file}")
+    pip_download(file, sha256, WHEEL_CACHE, error=BuildError)
     return cached
 
 
@@ -243,85 +187,21 @@ def fetch_wheel(file: str, sha256: str, offline: bool) -> Path:
 # wheel metadata -> lockfile entries
 
 
-def wheel_metadata(path: Path) -> email.message.Message:
-    with zipfile.ZipFile(path) as zf:
-        names = [
-            n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
-        ]
-        if len(names) != 1:
-            raise BuildError(f"{path.name}: expected one .dist-info/METADATA, found {names}")
-        return email.parser.BytesParser().parsebytes(zf.read(names[0]), headersonly=True)
+@functools.cache
+def npm_info(pin: DistPin) -> Mapping[str, str]:
+    """The ``info`` of the npm package's lockfile: the interpreter the dist is for."""
+    return read_lock(pin.npm_dir / LOCK_NAME).info or {}
 
 
-def wheel_imports(path: Path) -> list[str]:
-    """Top-level importable names of a wheel (packages and modules at its root)."""
-    found: set[str] = set()
-    with zipfile.ZipFile(path) as zf:
-        for n in zf.namelist():
-            top, sep, _rest = n.partition("/")
-            if top.endswith((".dist-info", ".data")) or top == "__pycache__":
-                continue
-            if sep:
-                if top.isidentifier():
-                    found.add(top)
-            elif top.endswith(".py"):
-                found.add(top[:-3])
-            elif top.endswith((".so", ".pyd")):
-                found.add(top.split(".", 1)[0])
-    return sorted(found)
+def dist_target(pin: DistPin) -> Target:
+    return Target.from_lock_info(npm_info(pin))
 
 
-def target_environment(pin: DistPin) -> dict[str, str]:
-    with (pin.npm_dir / LOCK_NAME).open(encoding="utf-8") as fh:
-        full = json.load(fh)["info"]["python"]
-    return {
-        "implementation_name": "cpython",
-        "implementation_version": full,
-        "os_name": "posix",
-        "platform_machine": "wasm32",
-        "platform_release": "",
-        "platform_system": "Emscripten",
-        "platform_version": "",
-        "python_full_version": full,
-        "platform_python_implementation": "CPython",
-        "python_version": pin.python,
-        "sys_platform": "emscripten",
-        "extra": "",
-    }
-
-
-def package_entry(path: Path, pin: DistPin):
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-    from pyodide_lock import PackageSpec
-
-    meta = wheel_metadata(path)
-    env = target_environment(pin)
-    depends = []
-    for line in meta.get_all("Requires-Dist") or []:
-        req = Requirement(line)
-        if req.marker is None or req.marker.evaluate(env):
-            depends.append(canonicalize_name(req.name))
-    return canonicalize_name(meta["Name"]), PackageSpec(
-        name=meta["Name"],
-        version=meta["Version"],
-        file_name=path.name,
-        install_dir="site",
-        sha256=sha256_of(path),
-        package_type="package",
-        imports=wheel_imports(path),
-        depends=sorted(set(depends)),
-    )
-
-
-def write_lockfile(pin: DistPin, entries: dict, path: Path) -> bool:
-    from pyodide_lock import PyodideLockSpec
-
-    npm_lock = PyodideLockSpec.from_json(pin.npm_dir / LOCK_NAME)
+def write_lockfile(pin: DistPin, entries: dict[str, LockEntry], path: Path) -> bool:
     missing = {
         f"{key} -> {dep}"
-        for key, spec in entries.items()
-        for dep in spec.depends
+        for key, entry in entries.items()
+        for dep in entry.depends
         if dep not in entries
     }
     if missing:
@@ -329,34 +209,29 @@ def write_lockfile(pin: DistPin, entries: dict, path: Path) -> bool:
             f"dist {pin.version}: dependencies missing from the lockfile: {sorted(missing)}; "
             f"add their wheels to `lock` in {PINS_FILE.relative_to(REPO)}"
         )
-    spec = PyodideLockSpec(
-        info=npm_lock.info, packages=dict(sorted(entries.items())), tool=npm_lock.tool
-    )
-    check_wheel_filenames(spec)
-    text = json.dumps(spec.to_dict(), indent=1, sort_keys=True) + "\n"
+    check_wheel_filenames(entries.values())
+    text = lock_text(npm_info(pin), entries.values())
     return atomic_write_bytes(path, text.encode())
 
 
-def check_wheel_filenames(spec) -> None:
+def check_wheel_filenames(entries: Iterable[LockEntry]) -> None:
     """Name and version in each wheel's file name (the last path segment) match its entry."""
-    from packaging.utils import canonicalize_name, canonicalize_version
-
-    for key, pkg in spec.packages.items():
-        if not pkg.file_name.endswith(".whl"):
+    for entry in entries:
+        file_name = entry.files[0].url
+        if not file_name.endswith(".whl"):
             continue  # shared libraries are zips with no name to check
-        name, version, _, _ = parse_wheel(pkg.file_name.rsplit("/", 1)[-1])
-        if canonicalize_name(name) != key or canonicalize_version(version) != canonicalize_version(
-            pkg.version
-        ):
+        name, version, _, _ = parse_wheel_filename(file_name.rsplit("/", 1)[-1])
+        if canonicalize_name(name) != entry.name or canonicalize_version(
+            version
+        ) != canonicalize_version(entry.version):
             raise BuildError(
-                f"lockfile entry {key} ({pkg.name} {pkg.version}) does not match {pkg.file_name}"
+                f"lockfile entry {entry.name} ({entry.display_name} {entry.version}) "
+                f"does not match {file_name}"
             )
 
 
-def read_lock_entries(pin: DistPin) -> dict:
-    from pyodide_lock import PyodideLockSpec
-
-    return dict(PyodideLockSpec.from_json(pin.dir / LOCK_NAME).packages)
+def read_lock_entries(pin: DistPin) -> dict[str, LockEntry]:
+    return {entry.name: entry for entry in read_lock(pin.dir / LOCK_NAME).packages}
 
 
 # --------------------------------------------------------------------------------------
@@ -405,15 +280,18 @@ def install_micropip2(wheel: Path, pin: DistPin, base_entries: dict | None = Non
     """Put ``wheel`` into ``pin``'s dist; return its lockfile's path relative to the dist."""
     if base_entries is None:
         if not (pin.dir / LOCK_NAME).exists():
-            raise BuildError(f"{pin.dir / LOCK_NAME} is missing: run scripts/build_dist.py first")
+            raise BuildError(
+                f"{pin.dir / LOCK_NAME} is missing: run python -m scripts.build_dist first"
+            )
         base_entries = {k: v for k, v in read_lock_entries(pin).items() if k != "micropip2"}
     sha = sha256_of(wheel)
     builds = pin.dir / MICROPIP2_BUILDS
     build_dir = builds / sha[:16]
     place_file(wheel, build_dir / wheel.name)
-    key, spec = package_entry(build_dir / wheel.name, pin)
-    spec.file_name = f"{MICROPIP2_BUILDS}/{sha[:16]}/{wheel.name}"
-    entries = {**base_entries, key: spec}
+    entry = wheel_lock_entry(
+        build_dir / wheel.name, dist_target(pin), url=f"{MICROPIP2_BUILDS}/{sha[:16]}/{wheel.name}"
+    )
+    entries = {**base_entries, entry.name: entry}
     write_lockfile(pin, entries, build_dir / LOCK_NAME)
     write_lockfile(pin, entries, pin.dir / LOCK_NAME)
     os.utime(build_dir)  # in use: keep it from being pruned
@@ -468,31 +346,27 @@ def build_dist(pin: DistPin, pins: Pins, offline: bool, micropip2_wheel: Path) -
         dst = pin.dir / file
         if not dst.exists() or sha256_of(dst) != pins.wheels[file]:
             place_file(cached, dst)
-        key, spec = package_entry(dst, pin)
-        if key in entries:
-            raise BuildError(f"dist {pin.version}: two wheels for {key}")
-        entries[key] = spec
+        entry = wheel_lock_entry(dst, dist_target(pin))
+        if entry.name in entries:
+            raise BuildError(f"dist {pin.version}: two wheels for {entry.name}")
+        entries[entry.name] = entry
         wanted.add(file)
     for old in pin.dir.glob("*.whl"):
         if old.name not in wanted:
             log(f"{pin.version}: removing stale {old.name}")
             old.unlink()
-    key, spec = shared_library_entry(pin, pins, offline)
-    entries[key] = spec
+    entry = shared_library_entry(pin, pins, offline)
+    entries[entry.name] = entry
     return install_micropip2(micropip2_wheel, pin, base_entries=entries)
 
 
 SHARED_LIBRARY_TEST = "libblosc2-test"
 
 
-def shared_library_entry(pin: DistPin, pins: Pins, offline: bool):
+def shared_library_entry(pin: DistPin, pins: Pins, offline: bool) -> LockEntry:
     """A ``shared_library`` lockfile entry (a .zip for /usr/lib, as Pyodide ships libopenssl and
     friends), made from the real WebAssembly libblosc2.so inside the pinned blosc2 wheel of this
     platform year, so tests can check how micropip2 has Pyodide load such entries."""
-    import zipfile
-
-    from pyodide_lock import PackageSpec
-
     year = pin.platform_tag.removeprefix("pyemscripten_").removesuffix("_wasm32")
     wheel_name = f"blosc2-4.14.1-cp311-abi3-pyemscripten_{year}_wasm32.whl"
     wheel = fetch_wheel(wheel_name, pins.wheels[wheel_name], offline)
@@ -503,15 +377,13 @@ def shared_library_entry(pin: DistPin, pins: Pins, offline: bool):
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(zipfile.ZipInfo("libblosc2.so", date_time=(1980, 1, 1, 0, 0, 0)), library)
     atomic_write_bytes(zip_path, buffer.getvalue())
-    return SHARED_LIBRARY_TEST, PackageSpec(
-        name=SHARED_LIBRARY_TEST,
+    return LockEntry(
+        name=canonicalize_name(SHARED_LIBRARY_TEST),
+        display_name=SHARED_LIBRARY_TEST,
         version="2.0",
-        file_name=zip_path.name,
-        install_dir="dynlib",
-        sha256=sha256_of(zip_path),
+        files=(LockedFile(zip_path.name, zip_path.name, sha256_of(zip_path)),),
         package_type="shared_library",
-        imports=[],
-        depends=[],
+        install_dir="dynlib",
     )
 
 

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 MICROPIP2_NO_BROWSER="${MICROPIP2_NO_BROWSER:-1}" bash scripts/setup.sh
-.venv/bin/python scripts/build_dist.py --micropip2-only >/dev/null
+.venv/bin/python -m scripts.build_dist --micropip2-only >/dev/null
 exec node demo/main.mjs "$@"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Record the benchmark corpus: real wheels from PyPI for the sets in benchmarks/corpus.toml.
 
 For each set this
@@ -16,10 +15,10 @@ For each set this
 
 Usage (with the project's venv):
 
-    .venv/bin/python scripts/record_corpus.py                 # record every set, then fetch
-    .venv/bin/python scripts/record_corpus.py --set aioboto3  # one set
-    .venv/bin/python scripts/record_corpus.py --fetch         # only download what the lists name
-    .venv/bin/python scripts/record_corpus.py --no-fetch      # only write the lists
+    .venv/bin/python -m scripts.record_corpus                 # record every set, then fetch
+    .venv/bin/python -m scripts.record_corpus --set aioboto3  # one set
+    .venv/bin/python -m scripts.record_corpus --fetch         # only download what the lists name
+    .venv/bin/python -m scripts.record_corpus --no-fetch      # only write the lists
 
 Recording needs the network (PyPI); fetching needs it once (files are cached).
 """
@@ -35,15 +34,13 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "benchmarks"))
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
-import corpus  # noqa: E402
-from corpus import CorpusError, log  # noqa: E402
-from packaging.specifiers import SpecifierSet  # noqa: E402
-from packaging.tags import Tag  # noqa: E402
-from packaging.utils import canonicalize_name, parse_wheel_filename  # noqa: E402
-from packaging.version import InvalidVersion, Version  # noqa: E402
+from benchmarks import corpus
+from benchmarks.corpus import REPO, CorpusError, log
 
 PYPI_JSON = "https://pypi.org/pypi/{name}/json"  # the JSON API micropip itself uses
 PINS_FILE = REPO / "tests" / "dist" / "pins.toml"
@@ -217,7 +214,10 @@ def record_set(name: str, spec: dict) -> dict:
         "requirements": s["requirements"],
         "imports": s.get("imports", []),
         "recorded": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "recorded_with": f"uv {spec['tools']['uv']} (uv pip compile --python-platform wasm32-pyodide2025 --only-binary :all:)",
+        "recorded_with": (
+            f"uv {spec['tools']['uv']} "
+            "(uv pip compile --python-platform wasm32-pyodide2025 --only-binary :all:)"
+        ),
         "resolution": resolution,
         "file": files,
     }
@@ -229,9 +229,11 @@ def write_recorded(doc: dict) -> Path:
     path = corpus.recorded_path(doc["set"])
     path.parent.mkdir(parents=True, exist_ok=True)
     header = (
-        f"# The recorded corpus for the set {doc['set']!r}: written by scripts/record_corpus.py from\n"
+        f"# The recorded corpus for the set {doc['set']!r}: "
+        "written by scripts/record_corpus.py from\n"
         "# benchmarks/corpus.toml and PyPI; do not edit by hand. Wheels are not committed:\n"
-        "# `scripts/record_corpus.py --fetch` downloads them into build/corpus/ (sha256-checked).\n"
+        "# `python -m scripts.record_corpus --fetch` downloads them into build/corpus/ "
+        "(sha256-checked).\n"
         "# [resolution] holds uv's resolution per Pyodide version (see corpus.toml for how).\n\n"
     )
     path.write_text(header + tomli_w.dumps(doc), encoding="utf-8")

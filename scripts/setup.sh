@@ -85,7 +85,7 @@ else
 fi
 
 # --- 4. Pyodide distributions ------------------------------------------------------------
-.venv/bin/python scripts/build_dist.py
+.venv/bin/python -m scripts.build_dist
 
 # --- 5. Real PyPI wheels recorded for the resolver tests and benchmarks ----------------------
-.venv/bin/python scripts/record_corpus.py --fetch --set rich --set aioboto3 --set lock15
+.venv/bin/python -m scripts.record_corpus --fetch --set rich --set aioboto3 --set lock15

@@ -3,7 +3,7 @@
 benchmarks/sync_bench.py is run by hand; this only makes sure it still works: its lock builds,
 a fresh Node runtime boots, ``micropip2.sync`` installs the 16 locked packages from the replay
 server in one request each, and they import. scripts/setup.sh fetches the ``lock15`` corpus files
-into build/corpus/ (``.venv/bin/python scripts/record_corpus.py --fetch --set lock15``).
+into build/corpus/ (``.venv/bin/python -m scripts.record_corpus --fetch --set lock15``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 @pytest.mark.pyodide
@@ -25,7 +24,8 @@ def test_sync_bench_runs_end_to_end(tmp_path):
     proc = subprocess.run(
         [
             sys.executable,
-            str(REPO / "benchmarks" / "sync_bench.py"),
+            "-m",
+            "benchmarks.sync_bench",
             "--runtimes",
             "node",
             "--tools",

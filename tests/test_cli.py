@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.corpus import replay_server
+from micropip2.target import Target
+from tests.support.locks import lock_text, read_lock, wheel_lock_entry
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "benchmarks"))
-from corpus import replay_server  # noqa: E402
 
 DIST = {v: REPO / "build" / "dist" / v for v in ("314.0.7", "0.29.5")}
 NODE_PACKAGE = {"314.0.7": "pyodide-314", "0.29.5": "pyodide-0295"}
@@ -217,23 +219,13 @@ def test_check_reports_a_wheel_for_another_platform_year(tmp_path):
     """librt's cp313 wheel for 2025_0, named in a lock that claims to be for 314 (2026_0)."""
     wheel = next((REPO / "build" / "wheels").glob("librt-*-cp313-*2025_0*.whl"), None)
     assert wheel is not None, (
-        "build/wheels lacks the pinned librt cp313 wheel (tests/dist/pins.toml): run scripts/setup.sh"
+        "build/wheels lacks the pinned librt cp313 wheel (tests/dist/pins.toml): "
+        "run scripts/setup.sh"
     )
-    lock = json.loads((DIST["314.0.7"] / "pyodide-lock.json").read_text())
-    lock["packages"] = {
-        "librt": {
-            "name": "librt",
-            "version": wheel.name.split("-")[1],
-            "file_name": wheel.as_uri(),
-            "install_dir": "site",
-            "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
-            "package_type": "package",
-            "imports": [],
-            "depends": [],
-        }
-    }
+    info = read_lock(DIST["314.0.7"] / "pyodide-lock.json").info or {}
+    entry = wheel_lock_entry(wheel, Target.from_lock_info(info), url=wheel.as_uri())
     path = tmp_path / "lock.json"
-    path.write_text(json.dumps(lock))
+    path.write_text(lock_text(info, [entry]))
     done = micropip2("lock", "--check", str(path))
     assert done.returncode == 1
     (line,) = done.stdout.splitlines()
@@ -280,7 +272,9 @@ def test_download_makes_a_folder_pyodide_on_node_boots_from(rich_index, tmp_path
 _BOOT = """
 const { loadPyodide } = await import("@PYODIDE@");
 const dir = process.argv[2];
-const pyodide = await loadPyodide({ lockFileURL: dir + "pyodide-lock.json", packageBaseUrl: dir, packageCacheDir: dir });
+const pyodide = await loadPyodide({
+  lockFileURL: dir + "pyodide-lock.json", packageBaseUrl: dir, packageCacheDir: dir
+});
 const errors = [];
 await pyodide.loadPackage(["rich", "cattrs"], { errorCallback: (m) => errors.push(m) });
 if (errors.length) { console.error(errors.join("\\n")); process.exit(1); }
@@ -298,8 +292,7 @@ def test_uv_agrees_with_micropip2_lock_for_0_29_5(corpus_set, capsys):
     3.13`` choose the same versions, except where micropip2 takes the Pyodide distribution's own
     version (benchmarks/lock_vs_uv.py runs every set). uv (pinned in benchmarks/corpus.toml) is
     installed from PyPI into build/bench-tools/ on first use."""
-    import corpus
-    import lock_vs_uv
+    from benchmarks import corpus, lock_vs_uv
 
     corpus.ensure_uv()
     explained = lock_vs_uv.compare(corpus_set, lock_vs_uv.DEFAULT_LOCK)

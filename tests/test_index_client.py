@@ -1,4 +1,5 @@
-"""The index client inside real Pyodide against loopback indexes: page formats, strategies, metadata, credentials, sharing."""
+"""The index client inside real Pyodide against loopback indexes: page formats, strategies,
+metadata, credentials, sharing."""
 
 from __future__ import annotations
 
@@ -244,7 +245,8 @@ def test_404_asks_the_next_index_but_a_server_error_or_no_answer_stops_with_the_
         )
     assert error["error"] == "IndexRequestError"
     assert error["message"].startswith(
-        f"the index {broken.simple_url} could not be used: {broken.simple_url}demo/ answered HTTP 500 (injected failure); "
+        f"the index {broken.simple_url} could not be used: "
+        f"{broken.simple_url}demo/ answered HTTP 500 (injected failure); "
         "a server error; micropip2 does not skip a failing index"
     )
     assert index_server.count("/simple/demo/") == 1  # only by the all-indexes call
@@ -258,7 +260,8 @@ def test_404_asks_the_next_index_but_a_server_error_or_no_answer_stops_with_the_
     silent = runtime.call(_pages, [gone.simple_url, index_server.simple_url], ["demo"])
     assert silent["pages"]["demo"]["error"] == "IndexRequestError"
     assert silent["pages"]["demo"]["message"].startswith(
-        f"the index {gone.simple_url} could not be used: {gone.simple_url}demo/ got no answer, twice ("
+        f"the index {gone.simple_url} could not be used: "
+        f"{gone.simple_url}demo/ got no answer, twice ("
     )
     assert silent["requests"] == [f"{gone.simple_url}demo/"] * 2
 

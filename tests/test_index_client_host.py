@@ -1,4 +1,5 @@
-"""The index client's request rules on the host, with a scripted runtime: retries, sharing, cancellation, messages.
+"""The index client's request rules on the host, with a scripted runtime: retries, sharing,
+cancellation, messages.
 
 What the client does against a real server inside Pyodide is in test_index_client.py; these
 tests cover the decisions that need an answer no loopback server gives on demand (no answer at

@@ -1,4 +1,5 @@
-"""Reading project pages on the host: PEP 691 JSON, PEP 503 HTML and the PyPI JSON API, from literal documents."""
+"""Reading project pages on the host: PEP 691 JSON, PEP 503 HTML and the PyPI JSON API, from literal
+documents."""
 
 from __future__ import annotations
 
@@ -184,13 +185,15 @@ def test_invalid_json_is_an_error_showing_the_first_bytes():
 SIMPLE_HTML = f"""<!DOCTYPE html>
 <html><head><meta name="pypi:repository-version" content="1.1"><title>Links for demo</title></head>
 <body><h1>Links for demo</h1>
-<a href="../../files/demo-1.0-py3-none-any.whl#sha256={SHA_A}" data-requires-python="&gt;=3.10,&lt;4"
-   data-core-metadata="sha256={SHA_M}" data-dist-info-metadata="sha256={SHA_B}">demo-1.0-py3-none-any.whl</a><br/>
+<a href="../../files/demo-1.0-py3-none-any.whl#sha256={SHA_A}"
+   data-requires-python="&gt;=3.10,&lt;4" data-core-metadata="sha256={SHA_M}"
+   data-dist-info-metadata="sha256={SHA_B}">demo-1.0-py3-none-any.whl</a><br/>
 <a href="https://files.example/demo-0.9-py3-none-any.whl#md5=00ff" data-yanked="broken &amp; bad"
    data-dist-info-metadata="true">demo-0.9-py3-none-any.whl</a><br/>
 <a href="/files/demo-0.8.tar.gz#sha256={SHA_B}" data-yanked data-core-metadata="false"
    data-dist-info-metadata="true">demo-0.8.tar.gz</a>
-<a href="../../files/demo-2.0%2Blocal-py3-none-any.whl" data-core-metadata>demo-2.0+local-py3-none-any.whl</a>
+<a href="../../files/demo-2.0%2Blocal-py3-none-any.whl"
+   data-core-metadata>demo-2.0+local-py3-none-any.whl</a>
 <a href="../">parent directory</a> <a href="?C=N;O=D">sort by name</a> <a>no href</a>
 </body></html>
 """
@@ -244,7 +247,10 @@ def test_pep503_base_href_changes_what_links_are_relative_to():
 
 
 def test_pep629_major_version_2_html_page_is_refused():
-    body = b'<html><head><meta name="pypi:repository-version" content="2.0"></head><body></body></html>'
+    body = (
+        b'<html><head><meta name="pypi:repository-version" content="2.0"></head>'
+        b"<body></body></html>"
+    )
     with pytest.raises(
         IndexPageError, match=r"\(text/html\): .*is '2.0'; micropip2 reads version 1.x"
     ):
@@ -257,7 +263,8 @@ def test_an_empty_html_page_lists_no_files():
 
 def test_json_and_html_forms_of_one_page_give_the_same_files():
     html = "".join(
-        f'<a href="{f["url"]}#sha256={f["hashes"]["sha256"]}" data-requires-python="{f["requires-python"]}" '
+        f'<a href="{f["url"]}#sha256={f["hashes"]["sha256"]}" '
+        f'data-requires-python="{f["requires-python"]}" '
         f'data-core-metadata="sha256={SHA_M}">{f["filename"]}</a>'
         for f in SIMPLE_JSON_DOC["files"][:1]
     )

@@ -1,4 +1,5 @@
-"""Index URL forms on the host: simple bases, {package_name} templates, the JSON API, "PYPI", credentials."""
+"""Index URL forms on the host: simple bases, {package_name} templates, the JSON API, "PYPI",
+credentials."""
 
 from __future__ import annotations
 

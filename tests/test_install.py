@@ -1,4 +1,5 @@
-"""Installing wheels by URL or path inside real Pyodide: placement, metadata, shared libraries, list, uninstall."""
+"""Installing wheels by URL or path inside real Pyodide: placement, metadata, shared libraries,
+list, uninstall."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""All or nothing: every bad wheel, failed download or failed load leaves the environment exactly as it was.
+"""All or nothing: every bad wheel, failed download or failed load leaves the environment exactly as
+it was.
 
 Each check runs inside real Pyodide: a snapshot (path -> sha256 and mode of every file and
 directory below the install roots, plus ``loadedPackages``) is taken before and after.
@@ -34,7 +35,8 @@ def test_every_bad_wheel_fails_clearly_and_changes_nothing(mp, index_server):
         got = results[case.id]
         if got["type"] != case.error or case.fragment not in got["message"]:
             problems.append(
-                f"{case.id}: expected {case.error} with {case.fragment!r}, got {got['type']}: {got['message']}"
+                f"{case.id}: expected {case.error} with {case.fragment!r}, got {got['type']}: "
+                f"{got['message']}"
             )
         if got["changed"]:
             problems.append(f"{case.id}: the environment changed:\n{got['changed']}")

@@ -1,4 +1,5 @@
-"""micropip2's modules import only what lies below them (host only): the order is README's Layout."""
+"""micropip2's modules import only what lies below them (host only): the order is README's
+Layout."""
 
 from __future__ import annotations
 

@@ -28,8 +28,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from corpus import replay_server
+from benchmarks.corpus import replay_server
 
 ROOT = Path(__file__).resolve().parent.parent
 RICH_TREE = {"rich", "markdown-it-py", "mdurl", "pygments"}
@@ -274,7 +273,8 @@ def _check_fresh_runtime_loads_the_lock(fresh, lock_text, source):
 
 @pytest.mark.parametrize("format", ["pyodide-lock", "pylock"])
 def test_sync_to_the_frozen_lock_in_a_fresh_runtime(runtime, format, frozen):
-    """A fresh runtime with micropip2 (from the distribution's lockfile) syncs to the source's lock."""
+    """A fresh runtime with micropip2 (from the distribution's lockfile) syncs to the source's
+    lock."""
     source = frozen(runtime.id)
     text = source["lock"] if format == "pyodide-lock" else source["pylock"]
     got = runtime.call(_roundtrip, text, "sync")

@@ -376,7 +376,8 @@ def test_install_with_a_lockfile_prefers_its_pins_over_newer_index_versions(mp, 
 
 
 def _unlisted_entry(server, name, requires):
-    """A lock entry whose ``depends`` leaves out what its wheel requires (served, but on no index)."""
+    """A lock entry whose ``depends`` leaves out what its wheel requires (served, but on no
+    index)."""
     spec = WheelSpec(
         name=name, version="1.0", files={f"{name}/__init__.py": ""}, requires_dist=requires
     )
@@ -415,7 +416,8 @@ async def _install_with_lock(req, index, lock, keep_going=False):
 
 
 def test_what_a_lock_entry_leaves_out_of_its_wheels_requirements_is_installed_too(mp, index_server):
-    """Pyodide 314's own lockfile lists rich with no depends; its wheel requires pygments and markdown-it-py."""
+    """Pyodide 314's own lockfile lists rich with no depends; its wheel requires pygments and
+    markdown-it-py."""
     publish(index_server, "lib", "1.0")
     info = INFO_314 if mp.abi_version == "2026_0" else INFO_0295
     lock = {

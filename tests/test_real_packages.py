@@ -1,17 +1,15 @@
-"""Real projects recorded from PyPI (tests/fixtures/recorded/), replayed by a loopback index, inside real Pyodide.
+"""Real projects recorded from PyPI (tests/fixtures/recorded/), replayed by a loopback index, inside
+real Pyodide.
 
-The wheels are downloaded by scripts/setup.sh (scripts/record_corpus.py --fetch), pinned by sha256.
+The wheels are downloaded by scripts/setup.sh (python -m scripts.record_corpus --fetch), pinned by
+sha256.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from corpus import replay_server
+from benchmarks.corpus import replay_server
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Where candidates come from: the Pyodide distribution's lockfile, installed distributions, indexes.
+"""Where candidates come from: the Pyodide distribution's lockfile, installed distributions,
+indexes.
 
 Lockfile tests give micropip2 a synthetic pyodide-lock.json whose wheels the loopback server
 serves, through ``PackageManager(distribution=...)``, inside real Pyodide.
@@ -66,7 +67,8 @@ def test_lockfile_packages_are_preferred_and_need_no_index_request(mp, index_ser
 
 
 def test_a_user_pin_is_never_overridden_by_a_lockfile_dependency(mp, index_server):
-    # micropip#103: ["typing-extensions==4.10", "pydantic"] installed the lockfile's typing-extensions
+    # micropip#103: ["typing-extensions==4.10", "pydantic"] installed the lockfile's
+    # typing-extensions
     packages = {
         "pyd": lock_entry(index_server, "pyd", "2.0", depends=["tx"]),
         "tx": lock_entry(index_server, "tx", "4.15"),
@@ -245,8 +247,8 @@ def test_a_binary_package_only_built_for_the_other_platform_year_is_reported_as_
     message = mp.call(_failure, ["uuid-utils"], simple(index_server))
     assert "ResolutionError" in message
     assert (
-        f"uuid_utils-1.2.0-cp310-abi3-pyemscripten_{other}_wasm32.whl: abi3 wheel built for platform {other}"
-        in message
+        f"uuid_utils-1.2.0-cp310-abi3-pyemscripten_{other}_wasm32.whl: abi3 wheel built for "
+        f"platform {other}" in message
     )
     assert "the index has no wheel of uuid-utils that fits" in message
 

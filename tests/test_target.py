@@ -1,4 +1,5 @@
-"""The Target: tags in PEP 783 order, the legacy alias, marker values, construction without Pyodide."""
+"""The Target: tags in PEP 783 order, the legacy alias, marker values, construction without
+Pyodide."""
 
 from __future__ import annotations
 

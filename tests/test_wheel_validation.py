@@ -1,4 +1,5 @@
-"""Validation of wheel archives on the host (pure logic; the same corpus runs inside Pyodide in test_install_atomic.py)."""
+"""Validation of wheel archives on the host (pure logic; the same corpus runs inside Pyodide in
+test_install_atomic.py)."""
 
 from __future__ import annotations
 

@@ -184,8 +184,8 @@ def _dependencies(
 def _applicable_requirements(
     metadata: Mapping[NormalizedName, Metadata], target: Target
 ) -> list[tuple[NormalizedName, Metadata, Requirement]]:
-    """Each package's Requires-Dist that apply to ``target``, with the extras asked of it by the others
-    (repeated until no new extra is asked for)."""
+    """Each package's Requires-Dist that apply to ``target``, with the extras asked of it by the
+    others (repeated until no new extra is asked for)."""
     extras: dict[NormalizedName, set[str]] = {name: set() for name in metadata}
     while True:
         found = []

@@ -1,4 +1,5 @@
-"""Fetching a lock's files on the host: where a file URL points, and its bytes checked against the lock."""
+"""Fetching a lock's files on the host: where a file URL points, and its bytes checked against the
+lock."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ MAX_CONCURRENT = 6
 
 
 async def fetch_checked(file: LockedFile, base: str, runtime: Runtime) -> tuple[bytes | None, str]:
-    """(bytes, "") when the file was fetched and matches its sha256; (bytes or None, why not) otherwise."""
+    """(bytes, "") when the file was fetched and matches its sha256; (bytes or None, why not)
+    otherwise."""
     url = join(base, file.url)
     try:
         fetched = await Fetcher(runtime).file(url, what=file.file_name)

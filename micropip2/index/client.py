@@ -1,4 +1,5 @@
-"""Asking package indexes for project pages and metadata files: index order, one request per URL, credentials.
+"""Asking package indexes for project pages and metadata files: index order, one request per URL,
+credentials.
 
 Every HTTP request goes through the fetch layer (:meth:`micropip2.fetch.Fetcher.get`). What is
 fetched, and when:
@@ -214,7 +215,8 @@ def _check_metadata_hash(file: ProjectFile, url: str, body: bytes) -> None:
     actual = hashlib.sha256(body).hexdigest()
     if actual != file.metadata_sha256:
         raise HashMismatchError(
-            f"the metadata file {url} has sha256 {actual}, but the index {file.index_url or '(unknown)'} "
+            f"the metadata file {url} has sha256 {actual}, "
+            f"but the index {file.index_url or '(unknown)'} "
             f"promised {file.metadata_sha256} (PEP 658); {len(body)} bytes received, not used"
         )
 

@@ -1,4 +1,5 @@
-"""The errors of the index client: pages that cannot be read, indexes that did not answer as asked."""
+"""The errors of the index client: pages that cannot be read, indexes that did not answer as
+asked."""
 
 from __future__ import annotations
 

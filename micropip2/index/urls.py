@@ -2,7 +2,8 @@
 
 Forms (as micropip's ``index_urls``):
 
-* a simple-index base, ``https://host/simple`` -> ``https://host/simple/<normalized-name>/`` (PEP 503);
+* a simple-index base, ``https://host/simple`` -> ``https://host/simple/<normalized-name>/``
+  (PEP 503);
 * a template holding ``{package_name}``, replaced by the normalized name; when its path ends in
   ``/json`` or contains ``/pypi/`` it is the PyPI JSON API, otherwise a simple page;
 * ``"PYPI"``, an alias of ``https://pypi.org/simple``.
@@ -31,7 +32,10 @@ TEMPLATE_FIELD = "{package_name}"
 
 # PEP 691 content negotiation: JSON preferred, HTML accepted. Both values stay CORS-safelisted
 # (no preflight in browsers): under 128 bytes, no forbidden characters.
-SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+SIMPLE_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
+    "text/html;q=0.01"
+)
 JSON_API_ACCEPT = "application/json, application/vnd.pypi.simple.v1+json;q=0.5, text/html;q=0.01"
 
 IndexKind = Literal["simple", "json-api"]
@@ -65,7 +69,8 @@ class IndexURL:
         return f"{self.url.rstrip('/')}/{name}/"
 
     def auth_headers(self, url: str) -> dict[str, str]:
-        """``Authorization`` for ``url`` when it is on this index's origin and credentials were given."""
+        """``Authorization`` for ``url`` when it is on this index's origin and credentials were
+        given."""
         if self.username is None or origin_of(url) != self.origin:
             return {}
         token = base64.b64encode(f"{self.username}:{self.password or ''}".encode()).decode("ascii")
@@ -109,7 +114,8 @@ def parse_index_urls(texts: str | Iterable[str] | None) -> tuple[IndexURL, ...]:
 
 
 def origin_of(url: str) -> str:
-    """``scheme://host:port`` with the default port made explicit; ``""`` for a URL without a host."""
+    """``scheme://host:port`` with the default port made explicit; ``""`` for a URL without a
+    host."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     try:

@@ -1,1 +1,2 @@
-"""Reading, validating, writing and removing wheels (the binary distribution format, PEP 427/491)."""
+"""Running a Plan: writing wheels in one all-or-nothing transaction (PEP 427/491), and removing
+distributions."""

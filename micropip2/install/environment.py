@@ -8,7 +8,8 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-# Paths no installer writes into, even when the data scheme's root (sys.prefix) is "/" as in Pyodide.
+# Paths no installer writes into, even when the data scheme's root (sys.prefix) is "/" as in
+# Pyodide.
 _NEVER_OWNED = ("/dev", "/proc", "/sys", "/tmp", "/home")
 
 

@@ -4,8 +4,8 @@ Before this runs, every wheel is downloaded, hash-checked and validated
 (:mod:`micropip2.wheel_file`). Here the files are written through a
 :class:`~micropip2.install.journal.Journal`, installer metadata is added, shared libraries are
 loaded and ``loadedPackages`` is updated; if any step fails, the journal puts the file tree back and
-``loadedPackages`` is restored, and :class:`~micropip2.errors.InstallFailedError` names the wheel and
-the step.
+``loadedPackages`` is restored, and :class:`~micropip2.errors.InstallFailedError` names the wheel
+and the step.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ class Transaction:
             self.runtime.set_loaded_package(item.wheel.display_name, item.url)
 
     def abort(self, exc: BaseException) -> BaseException:
-        """Undo everything; the error to raise (a failed step is described with what was restored)."""
+        """Undo everything; the error to raise (a failed step is described with what was
+        restored)."""
         problems = self.journal.rollback()
         _restore_loaded(self.runtime, self.loaded_before)
         importlib.invalidate_caches()

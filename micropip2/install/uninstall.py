@@ -1,4 +1,5 @@
-"""Removing installed distributions: exactly what their RECORD lists, inside the environment only."""
+"""Removing installed distributions: exactly what their RECORD lists, inside the environment
+only."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from .journal import Journal
 
 
 def files_to_remove(dist: InstalledDist, env: Environment) -> list[Path]:
-    """RECORD's files, their cached bytecode and the .dist-info contents; refuse paths outside ``env``."""
+    """RECORD's files, their cached bytecode and the .dist-info contents; refuse paths outside
+    ``env``."""
     if dist.dist_info is None:
         raise UninstallError(
-            f"cannot uninstall {dist.display_name} {dist.version}: it is not installed as a .dist-info "
-            "directory, so there is no RECORD saying which files are its own"
+            f"cannot uninstall {dist.display_name} {dist.version}: it is not installed as a "
+            ".dist-info directory, so there is no RECORD saying which files are its own"
         )
     base = dist.dist_info.parent
     paths: list[Path] = []
@@ -35,7 +37,8 @@ def files_to_remove(dist: InstalledDist, env: Environment) -> list[Path]:
     if outside:
         raise UninstallError(
             f"refusing to uninstall {dist.display_name} {dist.version}: its RECORD lists "
-            f"{len(outside)} path(s) outside the environment, e.g. {outside[0]!r}; nothing was removed"
+            f"{len(outside)} path(s) outside the environment, e.g. {outside[0]!r}; "
+            "nothing was removed"
         )
     if dist.dist_info.is_dir():
         paths.extend(p for p in dist.dist_info.rglob("*") if p.is_file() or p.is_symlink())
@@ -56,7 +59,8 @@ def owner_of(
 
 
 def remove_with(dist: InstalledDist, env: Environment, journal: Journal) -> None:
-    """Remove ``dist``'s files through ``journal`` (which can undo it), and the directories left empty."""
+    """Remove ``dist``'s files through ``journal`` (which can undo it), and the directories left
+    empty."""
     assert dist.dist_info is not None
     paths = files_to_remove(dist, env)
     base = dist.dist_info.parent

@@ -45,7 +45,8 @@ class Distribution:
 
     @classmethod
     def from_lock(cls, lock: Mapping[str, Any], base_url: str) -> Distribution:
-        """From a pyodide-lock.json document (as a dict) and the URL its file names are relative to."""
+        """From a pyodide-lock.json document (as a dict) and the URL its file names are relative
+        to."""
         packages: dict[NormalizedName, LockedPackage] = {}
         for raw in lock.get("packages", {}).values():
             entry = entry_from_dict(raw)
@@ -58,7 +59,8 @@ class Distribution:
         return self.packages.get(name)
 
     def overlaid(self, chosen: Iterable[Selected]) -> Distribution:
-        """This distribution with a user's lock on top: its packages replace those of the same name."""
+        """This distribution with a user's lock on top: its packages replace those of the same
+        name."""
         packages = dict(self.packages)
         for item in chosen:
             package = _package(item.entry, item.file, item.url)
@@ -68,7 +70,8 @@ class Distribution:
 
 
 def _package(entry: LockEntry, file: LockedFile, url: str) -> LockedPackage | None:
-    """``entry`` as a candidate source; None when its version is not PEP 440 (it cannot take part)."""
+    """``entry`` as a candidate source; None when its version is not PEP 440 (it cannot take
+    part)."""
     try:
         version = Version(entry.version)
     except InvalidVersion:

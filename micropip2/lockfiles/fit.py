@@ -35,8 +35,8 @@ def check_target(lock: Lock, target: Target) -> None:
     mismatches = target_mismatches(lock, target)
     if mismatches:
         raise LockMismatchError(
-            f"{lock.source} {mismatches[0]}, but this is {target.describe()}; lock again for this Pyodide. "
-            "Nothing was installed"
+            f"{lock.source} {mismatches[0]}, but this is {target.describe()}; "
+            "lock again for this Pyodide. Nothing was installed"
         )
 
 

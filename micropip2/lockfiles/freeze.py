@@ -48,7 +48,8 @@ def freeze_environment(
             entry = _from_installer_record(dist, target) or _from_distribution(dist, distribution)
         if entry is None:
             left_out.append(
-                f"{dist.display_name} {dist.version}: installed by {dist.installer or 'an unknown installer'}"
+                f"{dist.display_name} {dist.version}: installed by "
+                f"{dist.installer or 'an unknown installer'}"
                 " with no record of the file it came from"
             )
         else:
@@ -148,8 +149,14 @@ def _imports(dist: InstalledDist) -> tuple[str, ...]:
     top_level = dist.dist.read_text("top_level.txt")
     if top_level:
         return tuple(sorted({line.strip() for line in top_level.splitlines() if line.strip()}))
+    return top_level_modules(dist.record_files())
+
+
+def top_level_modules(paths: Iterable[str]) -> tuple[str, ...]:
+    """The modules and packages at the root of a wheel with these file paths (its RECORD or its
+    zip's names), the rule for a lock's ``imports`` when the wheel has no top_level.txt."""
     found: set[str] = set()
-    for path in dist.record_files():
+    for path in paths:
         first, _, rest = path.partition("/")
         if (
             first.endswith((".dist-info", ".data"))

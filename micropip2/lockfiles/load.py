@@ -30,7 +30,8 @@ def parse_lock(
         return read_pyodide_lock(doc, base_url, source)
     keys = ", ".join(sorted(doc)[:8]) or "nothing"
     raise LockFormatError(
-        f"{source} is neither a pylock.toml (no lock-version) nor a pyodide-lock.json (no info and packages); "
+        f"{source} is neither a pylock.toml (no lock-version) "
+        "nor a pyodide-lock.json (no info and packages); "
         f"it has: {keys}"
     )
 

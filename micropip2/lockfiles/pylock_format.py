@@ -31,8 +31,8 @@ def read_pylock(doc: Mapping[str, Any], base_url: str = "", source: str = "the l
         )
     if doc.get("extras") or doc.get("dependency-groups"):
         raise LockFormatError(
-            f"{source} is a lock with extras or dependency groups to choose from; micropip2 installs "
-            "locks that list one set of packages"
+            f"{source} is a lock with extras or dependency groups to choose from; "
+            "micropip2 installs locks that list one set of packages"
         )
     tool = _table(doc.get("tool", {}).get(TOOL, {}))
     entries = []
@@ -101,7 +101,8 @@ def write_pylock(lock: Lock, target: Target) -> str:
     major, minor = target.python_minor
     marker = (
         f"sys_platform == 'emscripten' and platform_machine == 'wasm32' "
-        f"and platform_release == '{target.emscripten_version}' and python_version == '{major}.{minor}'"
+        f"and platform_release == '{target.emscripten_version}' and python_version == "
+        f"'{major}.{minor}'"
     )
     lines = [
         f"lock-version = {_s(LOCK_VERSION)}",

@@ -100,8 +100,10 @@ def _distribution_name(item: Selected, distribution: Distribution, lock: Lock) -
     if locked is None or not _same_version(str(locked.version), item.entry.version):
         have = f"it has {locked.version}" if locked is not None else "it has no such package"
         raise LockMismatchError(
-            f"{lock.source} locks the {item.entry.package_type} {item.entry.display_name} {item.entry.version}; "
-            f"micropip2 loads those from the running Pyodide distribution, and {have}; nothing was installed"
+            f"{lock.source} locks the {item.entry.package_type} "
+            f"{item.entry.display_name} {item.entry.version}; "
+            "micropip2 loads those from the running Pyodide distribution, "
+            f"and {have}; nothing was installed"
         )
     return locked.display_name
 

@@ -1,1 +1,2 @@
-"""Resolution: choosing one compatible version of every needed project (resolvelib + a provider for Pyodide)."""
+"""Resolution: choosing one compatible version of every needed project (resolvelib + a provider for
+Pyodide)."""

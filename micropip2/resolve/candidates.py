@@ -47,7 +47,8 @@ class Requirement:
 
     @property
     def pins_exactly(self) -> bool:
-        """``==`` without wildcard or ``===``: the only case that may select a yanked file (PEP 592)."""
+        """``==`` without wildcard or ``===``: the only case that may select a yanked file
+        (PEP 592)."""
         return any(
             s.operator == "===" or (s.operator == "==" and not s.version.endswith("*"))
             for s in self.specifier
@@ -89,7 +90,8 @@ class Candidate:
 
     @property
     def metadata_key(self) -> str:
-        """Where this version's dependencies are cached: one key per file, or per lockfile/installed version."""
+        """Where this version's dependencies are cached: one key per file, or per lockfile/installed
+        version."""
         if self.file is not None:
             return self.file.url
         return f"{self.source}:{self.name}=={self.version}"

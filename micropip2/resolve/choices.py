@@ -27,7 +27,8 @@ class Choices:
 
 
 def page_choices(page: ProjectPage, target: Target) -> Choices:
-    """Every wheel of ``page`` that fits ``target`` as a candidate; every other file as a rejection."""
+    """Every wheel of ``page`` that fits ``target`` as a candidate; every other file as a
+    rejection."""
     candidates: list[Candidate] = []
     rejected: list[Rejected] = []
     for file in page.files:

@@ -1,4 +1,5 @@
-"""Running resolvelib over the knowledge cache until it has everything it needs (async at the edges)."""
+"""Running resolvelib over the knowledge cache until it has everything it needs (async at the
+edges)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ class _StartDownloads(BaseReporter):  # type: ignore[type-arg]
 async def resolve(
     requirements: Sequence[Requirement], knowledge: Knowledge, options: Options
 ) -> Resolved:
+    """Resolve ``requirements`` with resolvelib over ``knowledge``.
+
+    Cost: resolvelib is synchronous, so when the provider needs a page or metadata file not
+    fetched yet it raises :class:`NeedData`; this waits for that fetch and runs the resolver again
+    from the start. A restart replays every round so far from the cache (CPU only, no request),
+    so a resolution of R rounds with M such misses costs about M x R provider calls in the worst
+    case. Misses are bounded by the projects and metadata files the resolver reaches before the
+    speculative crawl has them: about one per level of the tree when the crawl keeps ahead, up to
+    one per project and per version tried when backtracking outruns it. Lockfile wheels whose
+    own Requires-Dist adds requirements cost one more whole resolution.
+    """
     for requirement in requirements:
         if requirement.url is None:
             knowledge.prefetch(
@@ -110,7 +122,10 @@ def _left_out(added: list[str]) -> str:
 
 
 def _without_left_out(first: Resolved, added: list[str], why: str) -> Resolved:
-    note = f"{_left_out(added)}; no versions fit them together with the rest, so they are not installed:\n{why}"
+    note = (
+        f"{_left_out(added)}; no versions fit them together with the rest, "
+        f"so they are not installed:\n{why}"
+    )
     return replace(first, notes=(note,))
 
 
@@ -132,8 +147,8 @@ def _raise_for_missing(
     ]
     names = ", ".join(sorted({c.name for c in missing}))
     raise ResolutionError(
-        f"cannot install: nothing satisfies the requirements on {names} for {knowledge.target.describe()}:\n"
-        + explain_conflict(causes, knowledge)
+        f"cannot install: nothing satisfies the requirements on {names} "
+        f"for {knowledge.target.describe()}:\n" + explain_conflict(causes, knowledge)
     )
 
 

@@ -1,4 +1,5 @@
-"""Explaining a failed resolution as facts a person can act on: who asked for what, what exists, why it does not fit."""
+"""Explaining a failed resolution as facts a person can act on: who asked for what, what exists, why
+it does not fit."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def available(name: NormalizedName, knowledge: Knowledge) -> list[str]:
     page_known = knowledge.page_known(name)
     if page_known and choices is None:
         facts.append(
-            f"no index has a project named {name!r} (asked: {', '.join(knowledge.client.index_urls)})"
+            f"no index has a project named {name!r} (asked: "
+            f"{', '.join(knowledge.client.index_urls)})"
         )
     elif choices is not None:
         versions = _versions(choices.candidates)

@@ -129,7 +129,8 @@ class Knowledge:
         return view
 
     def new_run(self) -> None:
-        """The resolver starts again from scratch: forget which answers came from lockfiles alone."""
+        """The resolver starts again from scratch: forget which answers came from lockfiles
+        alone."""
         self._lock_only.clear()
 
     def _lockfile_metadata(self, candidate: Candidate) -> Metadata:

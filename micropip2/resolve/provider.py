@@ -83,7 +83,8 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
                     found = True
                     yield candidate.with_extras(extras)
             if not found and self.options.keep_going and name != PYTHON:
-                # stand in for what cannot be found, so the rest is resolved and every gap reported at once
+                # stand in for what cannot be found, so the rest is resolved and every gap reported
+                # at once
                 yield Candidate(name, Version("0"), MISSING, extras=extras)
 
         return matches
@@ -153,8 +154,8 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
     def _ordered(
         self, name: NormalizedName, wanted: list[Requirement], specifier: SpecifierSet
     ) -> Iterator[Candidate]:
-        """A direct URL alone; else installed (unless reinstalling), the lockfile's version (preferred
-        by default), then the index's, newest first."""
+        """A direct URL alone; else installed (unless reinstalling), the lockfile's version
+        (preferred by default), then the index's, newest first."""
         if name == PYTHON:
             yield from self._python_candidate(specifier)
             return
@@ -205,7 +206,8 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
     def _index_candidates(
         self, name: NormalizedName, wanted: list[Requirement], specifier: SpecifierSet
     ) -> list[Candidate]:
-        """The index's candidates that satisfy ``specifier``, with PEP 440/592 pre-release and yanked rules."""
+        """The index's candidates that satisfy ``specifier``, with PEP 440/592 pre-release and
+        yanked rules."""
         choices = self.knowledge.choices(name)
         if choices is None:
             return []

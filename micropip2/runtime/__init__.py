@@ -42,7 +42,8 @@ class Runtime(Protocol):
     async def fetch(
         self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
     ) -> bytes:
-        """GET ``url`` (absolute, or relative to the page/process); raise DownloadError on failure."""
+        """GET ``url`` (absolute, or relative to the page/process); raise DownloadError on
+        failure."""
         ...
 
     def start_fetch(
@@ -64,11 +65,13 @@ class Runtime(Protocol):
         ...
 
     def distribution_lock(self) -> tuple[dict[str, Any], str]:
-        """The Pyodide distribution's lockfile (as a dict) and the base its file names are relative to."""
+        """The Pyodide distribution's lockfile (as a dict) and the base its file names are relative
+        to."""
         ...
 
     async def load_distribution_packages(self, names: list[str]) -> None:
-        """Have Pyodide load lockfile packages that are not wheels (shared libraries); raise if any did not load."""
+        """Have Pyodide load lockfile packages that are not wheels (shared libraries); raise if any
+        did not load."""
         ...
 
     def loaded_packages(self) -> dict[str, str]:

@@ -6,6 +6,7 @@ one used here is named once, in this file.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
@@ -82,8 +83,10 @@ class PyodideRuntime:
     async def read_host_file(self, path: str) -> bytes:
         if not self.in_node:
             raise DownloadError(
-                f"cannot read the local file {path!r}: a browser has no access to the host's files; "
-                "serve it over http(s) or put it in the Emscripten file system and use an emfs: path",
+                f"cannot read the local file {path!r}: a browser has no access "
+                "to the host's files; "
+                "serve it over http(s) or put it in the Emscripten file system "
+                "and use an emfs: path",
                 url=path,
             )
         try:
@@ -113,7 +116,8 @@ class PyodideRuntime:
         if missing or errors:
             detail = "; ".join(errors) or "no reason given"
             raise DownloadError(
-                f"Pyodide could not load {', '.join(missing or names)} from its distribution: {detail}"
+                f"Pyodide could not load {', '.join(missing or names)} "
+                f"from its distribution: {detail}"
             )
 
     def loaded_packages(self) -> dict[str, str]:
@@ -121,10 +125,8 @@ class PyodideRuntime:
 
     def set_loaded_package(self, name: str, source: str | None) -> None:
         if source is None:
-            try:
+            with contextlib.suppress(AttributeError):
                 delattr(self._js.loadedPackages, name)
-            except AttributeError:
-                pass
         else:
             setattr(self._js.loadedPackages, name, source)
 

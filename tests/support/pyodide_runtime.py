@@ -113,7 +113,9 @@ def _read_lock_info(lock: Path | str) -> dict:
         with urllib.request.urlopen(lock, timeout=30) as resp:
             return json.loads(resp.read())["info"]
     if not lock.exists():
-        raise RuntimeFailure(f"{lock} is missing: run scripts/setup.sh (or scripts/build_dist.py)")
+        raise RuntimeFailure(
+            f"{lock} is missing: run scripts/setup.sh (or python -m scripts.build_dist)"
+        )
     return json.loads(lock.read_text(encoding="utf-8"))["info"]
 
 

@@ -91,11 +91,12 @@ class Fetcher:
         raise AssertionError("unreachable")
 
     def start(self, url: str, headers: Mapping[str, str] | None = None) -> None:
-        """Send the request for ``url`` now (a caller starting many gets them all on the wire at
-        once); :meth:`file` then waits for it rather than asking again."""
+        """Send the request for ``url`` now, before returning (a caller starting many gets them
+        all on the wire at once, not one per event-loop turn); :meth:`file` then waits for it
+        rather than asking again."""
         if url not in self._files:
             self._emit(FetchEvent("started", url))
-            future = asyncio.ensure_future(self._download(url, headers))
+            future = asyncio.ensure_future(self._receive(url, self._send(url, headers)))
             future.add_done_callback(lambda done: self._forget_failure(url, done))
             self._files[url] = future
 
@@ -115,25 +116,24 @@ class Fetcher:
         _check(what, url, fetched, sha256, size)
         return fetched
 
-    async def _download(self, url: str, headers: Mapping[str, str] | None) -> Fetched:
+    def _send(self, url: str, headers: Mapping[str, str] | None) -> Awaitable[bytes]:
+        """An http(s) request is sent before this returns; local files are read when awaited."""
         scheme = urlsplit(url).scheme
+        if scheme == "emfs":
+            return _read_emfs(unquote(urlsplit(url).path))
+        if scheme == "file":
+            return self.runtime.read_host_file(unquote(urlsplit(url).path))
+        self.requests.append(url)
+        return self.runtime.start_fetch(url, headers, self.fetch_credentials)
+
+    async def _receive(self, url: str, answer: Awaitable[bytes]) -> Fetched:
         try:
-            if scheme == "emfs":
-                data = _read_emfs(unquote(urlsplit(url).path))
-            elif scheme == "file":
-                data = await self.runtime.read_host_file(unquote(urlsplit(url).path))
-            else:
-                data = await self._fetch(url, headers)
+            data = await answer
         except BaseException:
             self._emit(FetchEvent("failed", url))
             raise
         self._emit(FetchEvent("done", url, len(data)))
         return Fetched(data, hashlib.sha256(data).hexdigest())
-
-    def _fetch(self, url: str, headers: Mapping[str, str] | None) -> Awaitable[bytes]:
-        """The request is sent before this returns."""
-        self.requests.append(url)
-        return self.runtime.start_fetch(url, headers, self.fetch_credentials)
 
     def _forget_failure(self, url: str, done: asyncio.Future[Fetched]) -> None:
         """A failed download is not kept: the next caller asks again."""
@@ -169,7 +169,7 @@ def _check(what: str, url: str, fetched: Fetched, sha256: str | None, size: int 
         )
 
 
-def _read_emfs(path: str) -> bytes:
+async def _read_emfs(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:

@@ -133,7 +133,7 @@ class Fetcher:
             self._emit(FetchEvent("failed", url))
             raise
         self._emit(FetchEvent("done", url, len(data)))
-        return Fetched(data, hashlib.sha256(data).hexdigest())
+        return Fetched(data, sha256_hex(data))
 
     def _forget_failure(self, url: str, done: asyncio.Future[Fetched]) -> None:
         """A failed download is not kept: the next caller asks again."""

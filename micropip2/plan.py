@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from packaging.version import InvalidVersion, Version
+
 
 class Action(StrEnum):
     """What happens to one package."""
@@ -36,6 +38,14 @@ class Source(StrEnum):
 Kind = Literal["wheel", "shared_library", "cpython_module", "package"]
 
 CHANGES = (Action.INSTALL, Action.REPLACE, Action.LOAD)
+
+
+def same_version(a: str, b: str) -> bool:
+    """Whether two version texts name the same version (PEP 440; else the same text)."""
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
 
 
 def kind_of(filename: str, package_type: str) -> Kind:

@@ -19,12 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from ..downloads import WheelFiles
 from ..errors import DownloadError, InvalidWheelError
 from ..installed import InstalledDist
-from ..plan import Action, Plan, PlanItem
+from ..plan import Action, Plan, PlanItem, same_version
 from ..runtime import Runtime
 from .environment import Environment
 from .transaction import Transaction, WheelInstall
@@ -74,7 +73,7 @@ async def execute(
 
 async def _write(item: PlanItem, files: WheelFiles, transaction: Transaction) -> None:
     wheel, digest = await files.get_item(item)
-    if canonicalize_name(wheel.name) != canonicalize_name(item.name) or not _same_version(
+    if canonicalize_name(wheel.name) != canonicalize_name(item.name) or not same_version(
         str(wheel.version), item.version
     ):
         raise InvalidWheelError(
@@ -98,10 +97,3 @@ def _many_failed(failures: list[BaseException]) -> DownloadError:
 def _largest_first(item: PlanItem) -> float:
     """Sort key: files of unknown size first (they may be large), then by size, descending."""
     return -(item.size if item.size is not None else float("inf"))
-
-
-def _same_version(a: str, b: str) -> bool:
-    try:
-        return Version(a) == Version(b)
-    except InvalidVersion:
-        return a == b

@@ -9,10 +9,9 @@ from importlib.metadata import PackageNotFoundError, requires
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from ..installed import InstalledDist
-from ..plan import Action, Plan, PlanItem, Source, kind_of
+from ..plan import Action, Plan, PlanItem, Source, kind_of, same_version
 from ..target import Target
 from .distribution import Distribution
 from .errors import LockMismatchError
@@ -46,7 +45,7 @@ def plan_sync(
     for selected in chosen:
         entry = selected.entry
         current = installed.get(entry.name)
-        if current is not None and _same_version(current.version, entry.version):
+        if current is not None and same_version(current.version, entry.version):
             items.append(_kept_item(entry.display_name, entry.version))
         elif selected.is_wheel:
             items.append(_wheel_item(selected, current))
@@ -97,7 +96,7 @@ def _load_item(selected: Selected, name: str) -> PlanItem:
 def _distribution_name(item: Selected, distribution: Distribution, lock: Lock) -> str:
     """Shared libraries and stdlib modules are loaded by Pyodide from its own distribution."""
     locked = distribution.get(item.entry.name)
-    if locked is None or not _same_version(str(locked.version), item.entry.version):
+    if locked is None or not same_version(str(locked.version), item.entry.version):
         have = f"it has {locked.version}" if locked is not None else "it has no such package"
         raise LockMismatchError(
             f"{lock.source} locks the {item.entry.package_type} "
@@ -126,10 +125,3 @@ def _kept(installed: Mapping[NormalizedName, InstalledDist], target: Target) -> 
             if target.marker_holds(requirement.marker):
                 todo.append(canonicalize_name(requirement.name))
     return kept
-
-
-def _same_version(a: str, b: str) -> bool:
-    try:
-        return Version(a) == Version(b)
-    except InvalidVersion:
-        return a == b

@@ -4,10 +4,9 @@ has a sha256, before anything is fetched; :mod:`micropip2.install.executor` runs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from importlib.metadata import PackageNotFoundError, requires
 
-from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from ..installed import InstalledDist
@@ -20,6 +19,7 @@ from .model import Lock
 
 # Never removed for being absent from a lock: the installer that is running, and what it needs.
 KEEP = ("micropip2",)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a requirement's project name
 
 
 def plan_sync(
@@ -54,7 +54,7 @@ def plan_sync(
         else:
             items.append(_load_item(selected, _distribution_name(selected, distribution(), lock)))
     wanted = {selected.entry.name for selected in chosen}
-    kept = _kept(installed, target)
+    kept = _kept(installed)
     for name, dist in sorted(installed.items()):
         if name not in wanted and name not in kept:
             items.append(PlanItem(dist.display_name, dist.version, Action.REMOVE, Source.INSTALLED))
@@ -107,8 +107,10 @@ def _distribution_name(item: Selected, distribution: Distribution, lock: Lock) -
     return locked.display_name
 
 
-def _kept(installed: Mapping[NormalizedName, InstalledDist], target: Target) -> set[NormalizedName]:
-    """The running installer and everything it requires (its closure among installed packages)."""
+def _kept(installed: Mapping[NormalizedName, InstalledDist]) -> set[NormalizedName]:
+    """The running installer and everything it may require (its closure among installed
+    packages). Markers are not evaluated: keeping a package the installer needs only elsewhere
+    is harmless, and parsing every requirement would delay the first request."""
     kept: set[NormalizedName] = set()
     todo = [canonicalize_name(name) for name in KEEP]
     while todo:
@@ -116,12 +118,8 @@ def _kept(installed: Mapping[NormalizedName, InstalledDist], target: Target) -> 
         if name in kept or name not in installed:
             continue
         kept.add(name)
-        try:
-            texts = requires(installed[name].display_name) or []
-        except PackageNotFoundError:
-            continue
-        for text in texts:
-            requirement = Requirement(text)
-            if target.marker_holds(requirement.marker):
-                todo.append(canonicalize_name(requirement.name))
+        for text in installed[name].dist.requires or []:
+            match = _NAME.match(text)
+            if match:
+                todo.append(canonicalize_name(match.group()))
     return kept

@@ -42,6 +42,15 @@ def _counted(records: Iterable[Any]) -> list[Any]:
     return [r for r in records if r.method != "OPTIONS"]
 
 
+def ratios(new: Any, old: Any) -> str:
+    """``new`` against ``old`` (results with ``wall_s``, ``requests``, ``round_trips``)."""
+    return (
+        f"wall x{new.wall_s / old.wall_s:.2f}"
+        f"  requests x{new.requests / max(old.requests, 1):.2f}"
+        f"  round trips x{new.round_trips / max(old.round_trips, 1):.2f}"
+    )
+
+
 def request_count(records: Iterable[Any]) -> int:
     return len(_counted(records))
 

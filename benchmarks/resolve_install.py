@@ -194,11 +194,7 @@ def print_ratios(results: list[Result]) -> None:
             else f"  (micropip {'ok' if old.ok else 'failed'}, "
             f"micropip2 {'ok' if new.ok else 'failed'})"
         )
-        rows.append(
-            f"{set_:9} {lat:>5}ms  wall x{new.wall_s / old.wall_s:.2f}  requests "
-            f"x{new.requests / max(old.requests, 1):.2f}"
-            f"  round trips x{new.round_trips / max(old.round_trips, 1):.2f}{note}"
-        )
+        rows.append(f"{set_:9} {lat:>5}ms  {metrics.ratios(new, old)}{note}")
     if rows:
         print("\nmicropip2 / micropip")
         print("\n".join(rows))

@@ -285,7 +285,7 @@ async def profile_sync(lock_text: str, use_cprofile: bool) -> dict:
 
     m = micropip2._manager
     t0 = time.perf_counter()
-    _ = (m.runtime, m.target, m.environment, m.distribution)
+    _ = (m.runtime, m.target, m.environment, m.pyodide_packages)
     props = time.perf_counter() - t0
     if not use_cprofile:
         timed(manager_mod, "load_lock", "load_lock (parse the lock)")
@@ -533,9 +533,7 @@ def print_ratios(results: list[Result]) -> None:
                 f"micropip2 {'ok' if new.ok else 'failed'})"
             )
             rows.append(
-                f"{rt:15} {lat:>5}ms  micropip2/{other:13} wall x{new.wall_s / old.wall_s:.2f}"
-                f"  requests x{new.requests / max(old.requests, 1):.2f}"
-                f"  round trips x{new.round_trips / max(old.round_trips, 1):.2f}{note}"
+                f"{rt:15} {lat:>5}ms  micropip2/{other:13} {metrics.ratios(new, old)}{note}"
             )
     if rows:
         print("\nratios")

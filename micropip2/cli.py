@@ -27,10 +27,10 @@ from .aot.resolve_for import resolve_for_target, with_hashes
 from .errors import Micropip2Error
 from .index.client import STRATEGIES
 from .locations import is_remote
-from .lockfiles.distribution import Distribution
 from .lockfiles.from_plan import lock_from_plan
 from .lockfiles.load import load_lock, parse_lock
 from .lockfiles.model import FORMATS, Lock
+from .lockfiles.pyodide_packages import PyodidePackages
 from .lockfiles.render import render_lock
 from .runtime.host import HostRuntime
 from .target import Target, UnknownTargetError
@@ -185,7 +185,7 @@ async def _lock(args: argparse.Namespace) -> int:
     plan, notes = await resolve_for_target(
         collected.requirements,
         target=target,
-        distribution=Distribution.from_lock(release.document, dist_url),
+        pyodide_packages=PyodidePackages.from_lock(release.document, dist_url),
         runtime=runtime,
         constraints=collected.constraints,
         index_urls=[*args.index_url, *collected.index_urls] or ["PYPI"],

@@ -37,7 +37,7 @@ def parse_direct(text: str) -> DirectWheel | None:
         requirement = Requirement(text)
     except InvalidRequirement as exc:
         raise InvalidRequirementError(
-            f"cannot understand the requirement {text!r}: {exc}"
+            f"cannot understand the requirement {text!r}: {exc}", requirement=text
         ) from None
     if requirement.url is None:
         return None
@@ -62,13 +62,16 @@ def _from_location(
     if scheme and scheme not in _SCHEMES:
         raise InvalidRequirementError(
             f"cannot install {text!r}: the {scheme!r} scheme is not supported (use http, https, "
-            "file, emfs or a relative URL)"
+            "file, emfs or a relative URL)",
+            requirement=text,
         )
     filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     if not filename.endswith(".whl"):
         raise InvalidRequirementError(
             f"cannot install {text!r}: {filename or url!r} is not a wheel (.whl); micropip2 "
-            "installs wheels only"
+            "installs wheels only",
+            requirement=text,
+            file=filename or None,
         )
     return DirectWheel(text, url, filename, name, extras, _sha256_from_fragment(text, fragment))
 
@@ -81,11 +84,14 @@ def _sha256_from_fragment(text: str, fragment: str) -> str | None:
         algorithm, _, value = part.partition("=")
         if algorithm == "sha256":
             if not _SHA256.match(value):
-                raise InvalidRequirementError(f"{text!r}: {value!r} is not a sha256 hex digest")
+                raise InvalidRequirementError(
+                    f"{text!r}: {value!r} is not a sha256 hex digest", requirement=text
+                )
             return value.lower()
         if algorithm in ("md5", "sha1", "sha224", "sha384", "sha512"):
             raise InvalidRequirementError(
                 f"{text!r}: only #sha256= hashes are checked; give the file's sha256 instead of "
-                f"{algorithm}"
+                f"{algorithm}",
+                requirement=text,
             )
     return None

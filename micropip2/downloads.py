@@ -6,7 +6,9 @@ trusts its contents. Resolution starts the ones it expects to choose; the execut
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from .fetch import Fetcher
 from .plan import PlanItem, Source
@@ -17,6 +19,19 @@ HeadersFor = Callable[[str, str | None], Mapping[str, str]]  # (url, index_url) 
 
 def _no_headers(url: str, index_url: str | None) -> Mapping[str, str]:
     return {}
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """One wheel to fetch and how it is checked."""
+
+    url: str
+    filename: str
+    what: str
+    sha256: str | None
+    size: int | None
+    headers: Mapping[str, str]
+    pinned: bool
 
 
 class WheelFiles:
@@ -45,12 +60,12 @@ class WheelFiles:
         ``pinned``: the sha256 comes from a lock (see :func:`read_wheel`)."""
         if url in self._ready:
             return
-        headers = self.headers_for(url, index_url)
-        if limit is None:
-            self.fetcher.start(url, headers)
-        future = asyncio.ensure_future(
-            self._read(url, filename, what, sha256, size, headers, pinned, limit)
+        wanted = _Wanted(
+            url, filename, what, sha256, size, self.headers_for(url, index_url), pinned
         )
+        if limit is None:
+            self.fetcher.start(url, wanted.headers)
+        future = asyncio.ensure_future(self._read(wanted, limit))
         future.add_done_callback(lambda done: self._forget_failure(url, done))
         self._ready[url] = future
 
@@ -81,28 +96,21 @@ class WheelFiles:
         return await self.get(item.url)
 
     async def _read(
-        self,
-        url: str,
-        filename: str,
-        what: str,
-        sha256: str | None,
-        size: int | None,
-        headers: Mapping[str, str],
-        pinned: bool,
-        limit: asyncio.Semaphore | None,
+        self, wanted: _Wanted, limit: asyncio.Semaphore | None
     ) -> tuple[WheelFile, str]:
-        if limit is None:
-            fetched = await self.fetcher.file(url, what=what, sha256=sha256, size=size)
-        else:
-            async with limit:
-                fetched = await self.fetcher.file(
-                    url, what=what, sha256=sha256, size=size, headers=headers
-                )
+        async with limit or contextlib.nullcontext():
+            fetched = await self.fetcher.file(
+                wanted.url,
+                what=wanted.what,
+                sha256=wanted.sha256,
+                size=wanted.size,
+                headers=wanted.headers,
+            )
         # Validated while other requests are awaited; one wheel at a time, each after a turn of
         # the event loop, so answers the resolver waits for are handled first.
         async with self._cpu_turns:
             await asyncio.sleep(0)
-            return read_wheel(filename, fetched.data, pinned=pinned), fetched.sha256
+            return read_wheel(wanted.filename, fetched.data, pinned=wanted.pinned), fetched.sha256
 
     def _forget_failure(self, url: str, done: asyncio.Future[tuple[WheelFile, str]]) -> None:
         if (done.cancelled() or done.exception() is not None) and self._ready.get(url) is done:

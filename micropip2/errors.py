@@ -4,12 +4,22 @@ error that explains one is chained as its ``__cause__``."""
 
 from __future__ import annotations
 
+import re
+
+_USERINFO = re.compile(r"//[^/@\s]*@")
+
+
+def without_credentials(text: str) -> str:
+    """``text`` with the user:password part of every URL in it removed."""
+    return _USERINFO.sub("//", text)
+
 
 class Micropip2Error(Exception):
     """Base class of every error micropip2 raises on purpose.
 
     Attributes (``None`` when they do not apply): ``requirement`` (the requirement text asked
-    for), ``project`` (a project name), ``url`` (without credentials), ``file`` (a file name).
+    for), ``project`` (a project name), ``url``, ``file`` (a file name). The message, the
+    requirement and the URL never carry credentials: any ``user:password@`` in them is removed.
     """
 
     def __init__(
@@ -21,11 +31,12 @@ class Micropip2Error(Exception):
         url: str | None = None,
         file: str | None = None,
     ) -> None:
+        message = without_credentials(message)
         super().__init__(message)
         self.message = message
-        self.requirement = requirement
+        self.requirement = without_credentials(requirement) if requirement else requirement
         self.project = project
-        self.url = url
+        self.url = without_credentials(url) if url else url
         self.file = file
 
 

@@ -4,7 +4,6 @@ function, each handing over to :mod:`micropip2.operations`."""
 from __future__ import annotations
 
 import builtins
-import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -12,12 +11,9 @@ from . import operations
 from .install.environment import Environment
 from .installed import installed_distributions
 from .listing import PackageList
-from .lockfiles.distribution import Distribution
-from .lockfiles.fit import select
-from .lockfiles.freeze import freeze_environment
 from .lockfiles.load import LockRef, load_lock
 from .lockfiles.model import Format
-from .lockfiles.render import render_lock
+from .lockfiles.pyodide_packages import PyodidePackages
 from .operations import InstallOptions, InstallReport, Place, Say
 from .runtime import Runtime, current_runtime
 from .target import Target
@@ -36,12 +32,12 @@ class PackageManager:
         runtime: Runtime | None = None,
         target: Target | None = None,
         environment: Environment | None = None,
-        distribution: Distribution | None = None,
+        pyodide_packages: PyodidePackages | None = None,
     ) -> None:
         self._runtime = runtime
         self._target = target
         self._environment = environment
-        self._distribution = distribution
+        self._pyodide_packages = pyodide_packages
         self.index_urls: builtins.list[str] = ["PYPI"]
         self.constraints: builtins.list[str] = []
 
@@ -64,16 +60,16 @@ class PackageManager:
         return self._environment
 
     @property
-    def distribution(self) -> Distribution:
+    def pyodide_packages(self) -> PyodidePackages:
         """The Pyodide distribution's lockfile packages, offered as candidates."""
-        if self._distribution is None:
+        if self._pyodide_packages is None:
             lock, base_url = self.runtime.distribution_lock()
-            self._distribution = Distribution.from_lock(lock, base_url)
-        return self._distribution
+            self._pyodide_packages = PyodidePackages.from_lock(lock, base_url)
+        return self._pyodide_packages
 
     @property
     def place(self) -> Place:
-        return Place(self.runtime, self.target, self.environment, lambda: self.distribution)
+        return Place(self.runtime, self.target, self.environment, lambda: self.pyodide_packages)
 
     def set_index_urls(self, urls: str | Iterable[str]) -> None:
         self.index_urls = [urls] if isinstance(urls, str) else builtins.list(urls)
@@ -114,13 +110,9 @@ class PackageManager:
             reinstall=reinstall,
             keep_going=keep_going,
         )
-        distribution = self.distribution
-        if lockfile is not None:
-            lock = await load_lock(lockfile, self.runtime)
-            distribution = distribution.overlaid(select(lock, self.target))
         texts = [requirements] if isinstance(requirements, str) else builtins.list(requirements)
         return await operations.install(
-            texts, options, self.place, distribution, dry_run=dry_run, say=_printer(verbose)
+            texts, options, self.place, lockfile=lockfile, dry_run=dry_run, say=_printer(verbose)
         )
 
     async def sync(
@@ -139,17 +131,7 @@ class PackageManager:
         PEP 751 pylock.toml text. File URLs are absolute; with ``base_url``, those under it are
         written relative to it. A distribution with no record of its file is left out, with a
         warning."""
-        lock, _base = self.runtime.distribution_lock()
-        frozen = freeze_environment(
-            installed_distributions(),
-            self.distribution,
-            self.runtime.loaded_packages(),
-            self.target,
-            lock["info"],
-        )
-        for text in frozen.left_out:
-            warnings.warn(f"micropip2.freeze: left out {text}", stacklevel=2)
-        return render_lock(frozen.lock, format, self.target, base_url)
+        return operations.freeze(self.place, format, base_url)
 
     def list(self) -> PackageList:
         return PackageList.from_installed(installed_distributions().values())

@@ -23,8 +23,12 @@ from .install.environment import Environment
 from .install.executor import execute
 from .install.uninstall import remove
 from .installed import InstalledDist, installed_distributions
-from .lockfiles.distribution import Distribution
-from .lockfiles.model import Lock
+from .lockfiles.fit import select
+from .lockfiles.freeze import freeze_environment
+from .lockfiles.load import LockRef, load_lock
+from .lockfiles.model import Format, Lock
+from .lockfiles.pyodide_packages import PyodidePackages
+from .lockfiles.render import render_lock
 from .lockfiles.sync import plan_sync
 from .plan import Action, Plan, PlanItem
 from .runtime import Runtime
@@ -74,7 +78,7 @@ class Place:
     runtime: Runtime
     target: Target
     environment: Environment
-    distribution: Callable[[], Distribution]  # read when first needed (cold start)
+    pyodide_packages: Callable[[], PyodidePackages]  # read when first needed (cold start)
     installed: Callable[[], Mapping[NormalizedName, InstalledDist]] = installed_distributions
 
 
@@ -107,7 +111,7 @@ async def resolving(
     *,
     target: Target,
     runtime: Runtime,
-    distribution: Distribution,
+    pyodide_packages: PyodidePackages,
     installed: Mapping[NormalizedName, InstalledDist],
     downloads: bool,
     say: Say = lambda line: None,
@@ -118,21 +122,19 @@ async def resolving(
     # Resolution is imported when first needed: sync, freeze and list do without it (cold start).
     from .index.client import IndexClient
     from .request import build_request
+    from .resolve.crawl import Crawl
     from .resolve.driver import resolve
     from .resolve.knowledge import Knowledge
+    from .resolve.lookups import Lookups
     from .resolve.provider import Options
     from .resolve.to_plan import plan_install
 
     request = build_request(requirements, options.constraints, options.hashes, target)
     fetcher = Fetcher(runtime, fetch_credentials=options.credentials, observers=(_printer(say),))
-    client = IndexClient(
-        runtime,
-        list(options.index_urls),
-        strategy=options.index_strategy,
-        fetcher=fetcher,
-    )
+    client = IndexClient(fetcher, list(options.index_urls), strategy=options.index_strategy)
     files = WheelFiles(fetcher, headers_for=client.auth_headers)
-    knowledge = Knowledge(client, files, target, distribution, installed, downloads=downloads)
+    lookups = Lookups(client, files)
+    knowledge = Knowledge(lookups, target, pyodide_packages, installed)
     resolver_options = Options(
         pre=options.pre,
         deps=options.deps,
@@ -142,29 +144,35 @@ async def resolving(
         keep_going=options.keep_going,
     )
     try:
-        resolved = await resolve(request.requirements, knowledge, resolver_options)
+        crawl = Crawl(knowledge, downloads=downloads)
+        resolved = await resolve(request.requirements, knowledge, crawl, resolver_options)
         plan = plan_install(resolved, installed, request.user_names, reinstall=options.reinstall)
         yield Resolution(plan, resolved.notes, files)
     finally:
-        await knowledge.close()
+        await lookups.close()
 
 
 async def install(
     requirements: Sequence[str],
     options: InstallOptions,
     place: Place,
-    distribution: Distribution,
     *,
+    lockfile: LockRef | None = None,
     dry_run: bool = False,
     say: Say = lambda line: None,
 ) -> InstallReport:
+    """``lockfile``'s pinned files are offered ahead of the indexes, over the distribution's."""
+    pyodide_packages = place.pyodide_packages()
+    if lockfile is not None:
+        lock = await load_lock(lockfile, place.runtime)
+        pyodide_packages = pyodide_packages.overlaid(select(lock, place.target))
     installed = place.installed()
     async with resolving(
         requirements,
         options,
         target=place.target,
         runtime=place.runtime,
-        distribution=distribution,
+        pyodide_packages=pyodide_packages,
         installed=installed,
         downloads=not dry_run,
         say=say,
@@ -191,7 +199,7 @@ async def sync(lock: Lock, place: Place, *, dry_run: bool = False, say: Say) -> 
         target=place.target,
         installed=installed,
         loaded=place.runtime.loaded_packages(),
-        distribution=place.distribution,
+        pyodide_packages=place.pyodide_packages,
     )
     report = InstallReport(plan, dry_run=dry_run)
     if not dry_run:
@@ -199,6 +207,22 @@ async def sync(lock: Lock, place: Place, *, dry_run: bool = False, say: Say) -> 
         await _run(plan, report, files, installed, place)
     say(_sync_summary(report))
     return report
+
+
+def freeze(place: Place, format: Format, base_url: str | None) -> str:
+    """The installed environment as lock text; what has no record of its file is left out,
+    with a warning."""
+    lock, _base = place.runtime.distribution_lock()
+    frozen = freeze_environment(
+        place.installed(),
+        place.pyodide_packages(),
+        place.runtime.loaded_packages(),
+        place.target,
+        lock["info"],
+    )
+    for text in frozen.left_out:
+        warnings.warn(f"micropip2.freeze: left out {text}", stacklevel=3)
+    return render_lock(frozen.lock, format, place.target, base_url)
 
 
 def uninstall(names: Sequence[str], place: Place, say: Say) -> list[str]:

@@ -48,7 +48,9 @@ def build_request(
         if candidate.name in url_candidates and url_candidates[candidate.name].url != candidate.url:
             raise InvalidRequirementError(
                 f"{candidate.name} is asked for from two locations "
-                f"({url_candidates[candidate.name].url} and {candidate.url}); ask for one"
+                f"({url_candidates[candidate.name].url} and {candidate.url}); ask for one",
+                requirement=direct.text,
+                project=candidate.name,
             )
         url_candidates[candidate.name] = candidate
         requirements.append(
@@ -69,7 +71,7 @@ def _named(text: str) -> Requirement:
         parsed = PackagingRequirement(text)
     except InvalidRequirement as exc:
         raise InvalidRequirementError(
-            f"cannot understand the requirement {text!r}: {exc}"
+            f"cannot understand the requirement {text!r}: {exc}", requirement=text
         ) from None
     return Requirement(
         canonicalize_name(parsed.name),
@@ -85,7 +87,9 @@ def _constraints(texts: Iterable[str]) -> dict[NormalizedName, SpecifierSet]:
     for text in texts:
         requirement = _named(text)
         if requirement.extras:
-            raise InvalidRequirementError(f"constraint {text!r}: constraints cannot name extras")
+            raise InvalidRequirementError(
+                f"constraint {text!r}: constraints cannot name extras", requirement=text
+            )
         found[requirement.name] = (
             found.get(requirement.name, SpecifierSet()) & requirement.specifier
         )
@@ -96,12 +100,17 @@ def _url_candidate(direct: DirectWheel, target: Target) -> Candidate:
     fit = check_wheel_tags(direct.filename, target)
     if not fit.ok or fit.rank is None:
         raise IncompatibleWheelError(
-            f"cannot install {direct.text!r}: {direct.filename} is {fit.reason}"
+            f"cannot install {direct.text!r}: {direct.filename} is {fit.reason}",
+            requirement=direct.text,
+            file=direct.filename,
         )
     name, version, _, _ = parse_wheel_filename(direct.filename)
     if direct.name is not None and direct.name != name:
         raise InvalidRequirementError(
-            f"{direct.text!r} asks for {direct.name}, but the file is {direct.filename} ({name})"
+            f"{direct.text!r} asks for {direct.name}, but the file is {direct.filename} ({name})",
+            requirement=direct.text,
+            project=direct.name,
+            file=direct.filename,
         )
     file = ProjectFile(direct.filename, direct.url, direct.sha256, None, None, None, False)
     return Candidate(name, version, URL, file=file, tag_rank=fit.rank)

@@ -19,8 +19,8 @@ from micropip2 import operations
 from micropip2.errors import HashMismatchError, Micropip2Error
 from micropip2.install.environment import Environment
 from micropip2.installed import installed_distributions
-from micropip2.lockfiles.distribution import Distribution
 from micropip2.lockfiles.model import Lock, LockedFile, LockEntry
+from micropip2.lockfiles.pyodide_packages import PyodidePackages
 from micropip2.operations import InstallOptions, Place
 from micropip2.plan import Action, Source
 from micropip2.resolve.driver import ResolutionError
@@ -45,7 +45,7 @@ def place():
         HostRuntime(),
         TARGET,
         environment,
-        Distribution.empty,
+        PyodidePackages.empty,
         installed=lambda: installed_distributions([str(site)]),
     )
     shutil.rmtree(root)
@@ -53,9 +53,7 @@ def place():
 
 def _install(place, requirements, index, dry_run=False, **options):
     opts = InstallOptions(index_urls=[index.simple_url], **options)
-    return asyncio.run(
-        operations.install(requirements, opts, place, Distribution.empty(), dry_run=dry_run)
-    )
+    return asyncio.run(operations.install(requirements, opts, place, dry_run=dry_run))
 
 
 def _tree(place):
@@ -153,6 +151,7 @@ def test_an_impossible_request_is_a_resolution_error_naming_both_sides(place, in
         _install(place, ["app"], index_server)
     assert isinstance(caught.value, Micropip2Error)
     assert "lib>=3 (required by app 1.0)" in str(caught.value)
+    assert caught.value.projects == ("lib",) and caught.value.project == "lib"
 
 
 def test_sync_plans_install_keep_and_remove_and_runs_that_plan(place, index_server):

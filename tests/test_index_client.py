@@ -20,10 +20,11 @@ async def _pages(index_urls, names, strategy="first-index"):
     """Each name's page (files as dicts) or error, and the URLs the client fetched."""
     import dataclasses
 
+    from micropip2.fetch import Fetcher
     from micropip2.index.client import IndexClient
     from micropip2.runtime import current_runtime
 
-    client = IndexClient(current_runtime(), index_urls, strategy=strategy)
+    client = IndexClient(Fetcher(current_runtime()), index_urls, strategy=strategy)
     found = {}
     for name in names:
         try:
@@ -140,10 +141,11 @@ def test_json_api_and_package_name_templates(runtime, index_server):
 async def _metadata_checks(index_url):
     import asyncio
 
+    from micropip2.fetch import Fetcher
     from micropip2.index.client import IndexClient
     from micropip2.runtime import current_runtime
 
-    client = IndexClient(current_runtime(), [index_url])
+    client = IndexClient(Fetcher(current_runtime()), [index_url])
     files = {f.filename: f for f in (await client.project("demo")).files}
     checked = files["demo-1.0-py3-none-any.whl"]
     together = await asyncio.gather(*(client.metadata(checked) for _ in range(3)))
@@ -270,10 +272,11 @@ def test_404_asks_the_next_index_but_a_server_error_or_no_answer_stops_with_the_
 
 
 async def _with_credentials(index_url, other_url):
+    from micropip2.fetch import Fetcher
     from micropip2.index.client import IndexClient
     from micropip2.runtime import current_runtime
 
-    client = IndexClient(current_runtime(), [index_url])
+    client = IndexClient(Fetcher(current_runtime()), [index_url])
     (file,) = (await client.project("demo")).files
     metadata = await client.metadata(file)
     return {
@@ -320,10 +323,11 @@ def test_credentials_go_only_to_their_own_index_host(runtime, index_server):
 async def _many_at_once(index_url):
     import asyncio
 
+    from micropip2.fetch import Fetcher
     from micropip2.index.client import IndexClient
     from micropip2.runtime import current_runtime
 
-    client = IndexClient(current_runtime(), [index_url])
+    client = IndexClient(Fetcher(current_runtime()), [index_url])
     pages = await asyncio.gather(
         *(client.project(name) for name in ["demo", "Demo", "DEMO", "demo", "d-e-m-o"])
     )

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import pytest
 
 from micropip2.errors import DownloadError, InvalidRequirementError
+from micropip2.fetch import Fetcher
 from micropip2.index.client import IndexClient
 from micropip2.index.errors import IndexRequestError
 from micropip2.runtime import Response
@@ -66,7 +67,7 @@ def _page(status: int = 200, body: bytes = PAGE_BODY, content_type: str = JSON_V
 
 def test_no_answer_is_retried_once_then_succeeds():
     runtime = ScriptedRuntime({PAGE: [DownloadError(f"could not fetch {PAGE}: reset"), _page()]})
-    client = IndexClient(runtime, [INDEX])
+    client = IndexClient(Fetcher(runtime), [INDEX])
     page = asyncio.run(client.project("demo"))
     assert page is not None and len(page.files) == 1
     assert client.requests == [PAGE, PAGE]
@@ -76,7 +77,7 @@ def test_no_answer_twice_is_an_error_naming_the_index_and_the_reason():
     runtime = ScriptedRuntime(
         {PAGE: [DownloadError(f"could not fetch {PAGE}: connection refused")]}
     )
-    client = IndexClient(runtime, [INDEX, "https://other.example/simple"])
+    client = IndexClient(Fetcher(runtime), [INDEX, "https://other.example/simple"])
     with pytest.raises(IndexRequestError) as caught:
         asyncio.run(client.project("demo"))
     assert str(caught.value) == (
@@ -96,7 +97,7 @@ def test_statuses_are_never_retried_and_each_says_what_to_do():
         runtime = ScriptedRuntime(
             {PAGE: [_page(status, body, "text/plain" if status == 500 else "text/html")]}
         )
-        client = IndexClient(runtime, [INDEX])
+        client = IndexClient(Fetcher(runtime), [INDEX])
         with pytest.raises(IndexRequestError, match="could not be used") as caught:
             asyncio.run(client.project("demo"))
         assert expected in str(caught.value)
@@ -105,7 +106,7 @@ def test_statuses_are_never_retried_and_each_says_what_to_do():
 
 def test_refused_credentials_are_named_as_such():
     runtime = ScriptedRuntime({PAGE: [_page(403, b"", "text/plain")]})
-    client = IndexClient(runtime, ["https://user:pw@index.example/simple"])
+    client = IndexClient(Fetcher(runtime), ["https://user:pw@index.example/simple"])
     with pytest.raises(
         IndexRequestError, match="the credentials in the index URL were refused"
     ) as caught:
@@ -119,7 +120,7 @@ def test_410_gone_counts_as_not_on_this_index():
         {PAGE: [_page(410, b"", "text/plain")], other: [Response(other, 200, JSON_V1, PAGE_BODY)]}
     )
     page = asyncio.run(
-        IndexClient(runtime, [INDEX, "https://other.example/simple"]).project("demo")
+        IndexClient(Fetcher(runtime), [INDEX, "https://other.example/simple"]).project("demo")
     )
     assert page is not None and page.index_urls == ("https://other.example/simple",)
 
@@ -127,7 +128,7 @@ def test_410_gone_counts_as_not_on_this_index():
 async def _concurrent_callers_share_one_request_and_a_cancelled_caller_does_not_cancel_it():
     runtime = ScriptedRuntime({PAGE: [_page()]})
     runtime.gate = asyncio.Event()
-    client = IndexClient(runtime, [INDEX])
+    client = IndexClient(Fetcher(runtime), [INDEX])
     callers = [asyncio.ensure_future(client.project("Demo")) for _ in range(4)]
     await asyncio.sleep(0)
     callers[0].cancel()
@@ -146,7 +147,7 @@ def test_concurrent_callers_share_one_request_and_a_cancelled_caller_does_not_ca
 
 def test_errors_are_not_kept():
     runtime = ScriptedRuntime({PAGE: [_page(503, b"", "text/plain"), _page()]})
-    client = IndexClient(runtime, [INDEX])
+    client = IndexClient(Fetcher(runtime), [INDEX])
     with pytest.raises(IndexRequestError, match="HTTP 503"):
         asyncio.run(client.project("demo"))
     assert asyncio.run(client.project("demo")) is not None
@@ -158,7 +159,7 @@ def test_metadata_missing_on_the_server_is_none_and_not_announced_is_not_asked_f
     runtime = ScriptedRuntime(
         {PAGE: [_page()], meta_url: [Response(meta_url, 404, "text/plain", b"")]}
     )
-    client = IndexClient(runtime, [INDEX])
+    client = IndexClient(Fetcher(runtime), [INDEX])
 
     async def run():
         page = await client.project("demo")
@@ -171,7 +172,7 @@ def test_metadata_missing_on_the_server_is_none_and_not_announced_is_not_asked_f
 
 
 def test_invalid_project_names_are_refused_before_any_request():
-    client = IndexClient(ScriptedRuntime({}), [INDEX])
+    client = IndexClient(Fetcher(ScriptedRuntime({})), [INDEX])
     for name in ("../etc", "a/b", "", "-x"):
         with pytest.raises(InvalidRequirementError, match="is not a valid project name"):
             asyncio.run(client.project(name))
@@ -180,14 +181,14 @@ def test_invalid_project_names_are_refused_before_any_request():
 
 def test_fetch_credentials_mode_goes_to_the_runtime_and_unknown_modes_are_refused():
     runtime = ScriptedRuntime({PAGE: [_page()]})
-    asyncio.run(IndexClient(runtime, [INDEX], fetch_credentials="include").project("demo"))
+    asyncio.run(IndexClient(Fetcher(runtime, fetch_credentials="include"), [INDEX]).project("demo"))
     assert runtime.credentials == "include"
     with pytest.raises(ValueError, match="must be one of omit, same-origin, include"):
-        IndexClient(runtime, [INDEX], fetch_credentials="always")
+        Fetcher(runtime, fetch_credentials="always")
 
 
 def test_unknown_strategy_is_refused():
     with pytest.raises(
         ValueError, match="unknown index strategy 'best'; use one of first-index, all-indexes"
     ):
-        IndexClient(ScriptedRuntime({}), [INDEX], strategy="best")  # type: ignore[arg-type]
+        IndexClient(Fetcher(ScriptedRuntime({})), [INDEX], strategy="best")  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 indexes.
 
 Lockfile tests give micropip2 a synthetic pyodide-lock.json whose wheels the loopback server
-serves, through ``PackageManager(distribution=...)``, inside real Pyodide.
+serves, through ``PackageManager(pyodide_packages=...)``, inside real Pyodide.
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ def lock_entry(server, name, version, depends=(), requires=(), *, missing=False)
 
 async def _with_lock(requirements, index, packages, base, dry_run=True, **kwargs):
     from micropip2 import PackageManager
-    from micropip2.lockfiles.distribution import Distribution
+    from micropip2.lockfiles.pyodide_packages import PyodidePackages
 
-    manager = PackageManager(distribution=Distribution.from_lock({"packages": packages}, base))
+    manager = PackageManager(
+        pyodide_packages=PyodidePackages.from_lock({"packages": packages}, base)
+    )
     try:
         report = await manager.install(requirements, index_urls=[index], dry_run=dry_run, **kwargs)
     except Exception as exc:

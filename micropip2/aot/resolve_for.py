@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from ..fetch import Fetcher
 from ..index.client import Strategy
-from ..lockfiles.distribution import Distribution
+from ..lockfiles.pyodide_packages import PyodidePackages
 from ..operations import InstallOptions, resolving
 from ..plan import Plan, PlanItem
 from ..runtime import Runtime
@@ -23,7 +23,7 @@ async def resolve_for_target(
     requirements: Sequence[str],
     *,
     target: Target,
-    distribution: Distribution,
+    pyodide_packages: PyodidePackages,
     runtime: Runtime,
     constraints: Sequence[str] = (),
     index_urls: Sequence[str] = ("PYPI",),
@@ -40,7 +40,7 @@ async def resolve_for_target(
         options,
         target=target,
         runtime=runtime,
-        distribution=distribution,
+        pyodide_packages=pyodide_packages,
         installed={},  # nothing counts as installed
         downloads=False,
     ) as resolution:

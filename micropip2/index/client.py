@@ -26,7 +26,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from ..errors import DownloadError, HashMismatchError, InvalidOptionError, InvalidRequirementError
 from ..fetch import Fetcher
-from ..runtime import Response, Runtime
+from ..runtime import Response
 from .errors import IndexRequestError
 from .models import ProjectFile, ProjectPage
 from .pages import parse_project_page
@@ -58,24 +58,21 @@ class IndexClient:
       file name, the earlier index winning; :attr:`ProjectFile.index_url` says where each came
       from. An index that fails makes the call fail, as above.
 
-    ``fetch_credentials`` is the Fetch API's ``credentials`` mode (``"omit"``, ``"same-origin"``,
-    ``"include"``: whether a browser sends its cookies).
+    Every request goes through ``fetcher`` (its credentials mode and observers apply).
     """
 
     def __init__(
         self,
-        runtime: Runtime,
+        fetcher: Fetcher,
         index_urls: str | Iterable[str] | None = None,
         *,
         strategy: Strategy = "first-index",
-        fetch_credentials: str | None = None,
-        fetcher: Fetcher | None = None,
     ) -> None:
         if strategy not in STRATEGIES:
             raise InvalidOptionError(
                 f"unknown index strategy {strategy!r}; use one of {', '.join(STRATEGIES)}"
             )
-        self.fetcher = fetcher or Fetcher(runtime, fetch_credentials=fetch_credentials)
+        self.fetcher = fetcher
         self.indexes: tuple[IndexURL, ...] = parse_index_urls(index_urls)
         self.strategy: Strategy = strategy
         self.requests: list[str] = []  # every page and metadata URL fetched (retries included)
@@ -193,7 +190,8 @@ class IndexClient:
 def _project_name(name: str) -> NormalizedName:
     if not _PROJECT_NAME.match(name.strip()):
         raise InvalidRequirementError(
-            f"{name!r} is not a valid project name (PEP 508), so no index can list it"
+            f"{name!r} is not a valid project name (PEP 508), so no index can list it",
+            requirement=name,
         )
     return canonicalize_name(name.strip())
 
@@ -217,7 +215,11 @@ def _check_metadata_hash(file: ProjectFile, url: str, body: bytes) -> None:
         raise HashMismatchError(
             f"the metadata file {url} has sha256 {actual}, "
             f"but the index {file.index_url or '(unknown)'} "
-            f"promised {file.metadata_sha256} (PEP 658); {len(body)} bytes received, not used"
+            f"promised {file.metadata_sha256} (PEP 658); {len(body)} bytes received, not used",
+            expected=file.metadata_sha256,
+            actual=actual,
+            url=url,
+            file=file.filename,
         )
 
 

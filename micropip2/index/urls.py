@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from packaging.utils import NormalizedName
 
+from ..errors import without_credentials
 from .errors import IndexURLError
 
 PYPI_ALIAS = "PYPI"
@@ -84,8 +85,9 @@ def parse_index_url(text: str) -> IndexURL:
     parts = urlsplit(text.strip())
     if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
         raise IndexURLError(
-            f"index URL {_without_credentials(text)!r} is not an absolute http(s) URL; give "
-            f"'https://host/simple', a URL with {TEMPLATE_FIELD}, or {PYPI_ALIAS!r}"
+            f"index URL {without_credentials(text)!r} is not an absolute http(s) URL; give "
+            f"'https://host/simple', a URL with {TEMPLATE_FIELD}, or {PYPI_ALIAS!r}",
+            url=without_credentials(text),
         )
     userinfo, _, hostport = parts.netloc.rpartition("@")
     username = password = None
@@ -125,7 +127,3 @@ def origin_of(url: str) -> str:
     if not parts.hostname:
         return ""
     return f"{scheme}://{parts.hostname.lower()}:{port}"
-
-
-def _without_credentials(text: str) -> str:
-    return re.sub(r"//[^/@]*@", "//", text)

@@ -21,7 +21,8 @@ def files_to_remove(dist: InstalledDist, env: Environment) -> list[Path]:
     if dist.dist_info is None:
         raise UninstallError(
             f"cannot uninstall {dist.display_name} {dist.version}: it is not installed as a "
-            ".dist-info directory, so there is no RECORD saying which files are its own"
+            ".dist-info directory, so there is no RECORD saying which files are its own",
+            project=dist.display_name,
         )
     base = dist.dist_info.parent
     paths: list[Path] = []
@@ -38,7 +39,8 @@ def files_to_remove(dist: InstalledDist, env: Environment) -> list[Path]:
         raise UninstallError(
             f"refusing to uninstall {dist.display_name} {dist.version}: its RECORD lists "
             f"{len(outside)} path(s) outside the environment, e.g. {outside[0]!r}; "
-            "nothing was removed"
+            "nothing was removed",
+            project=dist.display_name,
         )
     if dist.dist_info.is_dir():
         paths.extend(p for p in dist.dist_info.rglob("*") if p.is_file() or p.is_symlink())

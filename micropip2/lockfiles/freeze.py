@@ -19,7 +19,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from ..headers import parse_headers
 from ..installed import INSTALLER_NAME, SOURCE_FILE, InstalledDist
-from ..lockfiles.distribution import Distribution, LockedPackage
+from ..lockfiles.pyodide_packages import LockedPackage, PyodidePackages
 from ..target import Target
 from .model import Lock, LockedFile, LockEntry
 
@@ -34,7 +34,7 @@ class Frozen:
 
 def freeze_environment(
     installed: Mapping[NormalizedName, InstalledDist],
-    distribution: Distribution,
+    pyodide_packages: PyodidePackages,
     loaded: Iterable[str],
     target: Target,
     info: Mapping[str, str],
@@ -43,9 +43,11 @@ def freeze_environment(
     left_out: list[str] = []
     for name, dist in sorted(installed.items()):
         if dist.installer == PYODIDE_INSTALLER:
-            entry = _from_distribution(dist, distribution)
+            entry = _from_pyodide_packages(dist, pyodide_packages)
         else:
-            entry = _from_installer_record(dist, target) or _from_distribution(dist, distribution)
+            entry = _from_installer_record(dist, target) or _from_pyodide_packages(
+                dist, pyodide_packages
+            )
         if entry is None:
             left_out.append(
                 f"{dist.display_name} {dist.version}: installed by "
@@ -55,7 +57,7 @@ def freeze_environment(
         else:
             entries[name] = entry
     for loaded_name in loaded:  # shared libraries and stdlib modules have no .dist-info
-        locked = distribution.get(canonicalize_name(loaded_name))
+        locked = pyodide_packages.get(canonicalize_name(loaded_name))
         if locked is not None and locked.name not in entries and locked.package_type != "package":
             entries[locked.name] = _entry_of(locked)
     names = set(entries)
@@ -101,9 +103,11 @@ def _recorded_file(dist: InstalledDist) -> tuple[str, str, int | None]:
     return direct.get("url", ""), hashes.get("sha256", ""), None
 
 
-def _from_distribution(dist: InstalledDist, distribution: Distribution) -> LockEntry | None:
+def _from_pyodide_packages(
+    dist: InstalledDist, pyodide_packages: PyodidePackages
+) -> LockEntry | None:
     """A package Pyodide loaded from its own distribution (same version)."""
-    locked = distribution.get(dist.name)
+    locked = pyodide_packages.get(dist.name)
     if locked is None or dist.version not in (str(locked.version), locked.version.public):
         return None
     return _entry_of(locked)

@@ -42,7 +42,8 @@ def read_pylock(doc: Mapping[str, Any], base_url: str = "", source: str = "the l
         except (KeyError, TypeError, ValueError) as exc:
             name = raw.get("name", f"#{index + 1}") if isinstance(raw, Mapping) else f"#{index + 1}"
             raise LockFormatError(
-                f"{source}: package {name!r} is malformed ({type(exc).__name__}: {exc})"
+                f"{source}: package {name!r} is malformed ({type(exc).__name__}: {exc})",
+                project=str(name),
             ) from None
     target = tool.get("target")
     return Lock(

@@ -33,7 +33,8 @@ def read_pyodide_lock(doc: Mapping[str, Any], base_url: str = "", source: str = 
             entries.append(entry_from_dict(raw))
         except (KeyError, TypeError, ValueError) as exc:
             raise LockFormatError(
-                f"{source}: package {key!r} is malformed ({type(exc).__name__}: {exc})"
+                f"{source}: package {key!r} is malformed ({type(exc).__name__}: {exc})",
+                project=str(key),
             ) from None
     extra = {k: v for k, v in doc.items() if k not in ("info", "packages")}
     return Lock(

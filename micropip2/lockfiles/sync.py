@@ -12,10 +12,10 @@ from packaging.utils import NormalizedName, canonicalize_name
 from ..installed import InstalledDist
 from ..plan import Action, Plan, PlanItem, Source, kind_of, same_version
 from ..target import Target
-from .distribution import Distribution
 from .errors import LockMismatchError
 from .fit import Selected, select
 from .model import Lock
+from .pyodide_packages import PyodidePackages
 
 # Never removed for being absent from a lock: the installer that is running, and what it needs.
 KEEP = ("micropip2",)
@@ -28,7 +28,9 @@ def plan_sync(
     target: Target,
     installed: Mapping[NormalizedName, InstalledDist],
     loaded: Mapping[str, str],
-    distribution: Callable[[], Distribution],  # read only when the lock has non-wheel packages
+    pyodide_packages: Callable[
+        [], PyodidePackages
+    ],  # read only when the lock has non-wheel packages
 ) -> Plan:
     """What makes the environment hold exactly ``lock``: every check that needs no download
     (interpreter, files, hashes, the distribution's versions) is made here, before any."""
@@ -52,7 +54,9 @@ def plan_sync(
         elif entry.display_name in loaded or entry.name in loaded:
             items.append(_kept_item(entry.display_name, entry.version))
         else:
-            items.append(_load_item(selected, _distribution_name(selected, distribution(), lock)))
+            items.append(
+                _load_item(selected, _distribution_name(selected, pyodide_packages(), lock))
+            )
     wanted = {selected.entry.name for selected in chosen}
     kept = _kept(installed)
     for name, dist in sorted(installed.items()):
@@ -93,15 +97,15 @@ def _load_item(selected: Selected, name: str) -> PlanItem:
     )
 
 
-def _distribution_name(item: Selected, distribution: Distribution, lock: Lock) -> str:
-    """Shared libraries and stdlib modules are loaded by Pyodide from its own distribution."""
-    locked = distribution.get(item.entry.name)
+def _distribution_name(item: Selected, pyodide_packages: PyodidePackages, lock: Lock) -> str:
+    """Shared libraries and stdlib modules are loaded by Pyodide from its own pyodide_packages."""
+    locked = pyodide_packages.get(item.entry.name)
     if locked is None or not same_version(str(locked.version), item.entry.version):
         have = f"it has {locked.version}" if locked is not None else "it has no such package"
         raise LockMismatchError(
             f"{lock.source} locks the {item.entry.package_type} "
             f"{item.entry.display_name} {item.entry.version}; "
-            "micropip2 loads those from the running Pyodide distribution, "
+            "micropip2 loads those from the running Pyodide pyodide_packages, "
             f"and {have}; nothing was installed"
         )
     return locked.display_name

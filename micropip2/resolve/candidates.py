@@ -10,7 +10,7 @@ from packaging.version import Version
 
 from ..index.models import ProjectFile
 from ..installed import InstalledDist
-from ..lockfiles.distribution import LockedPackage
+from ..lockfiles.pyodide_packages import LockedPackage
 from ..plan import Source
 
 # Sources, in the order candidates of the same version are preferred.

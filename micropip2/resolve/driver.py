@@ -9,19 +9,28 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from packaging.requirements import Requirement as PackagingRequirement
+from packaging.utils import canonicalize_name
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from ..errors import Micropip2Error
-from .candidates import MISSING, Candidate, Requirement
+from .candidates import LOCKFILE, MISSING, Candidate, Requirement
+from .crawl import Crawl
 from .explain import explain_conflict
-from .knowledge import Knowledge, NeedData
+from .knowledge import Knowledge
+from .lookups import NeedData
 from .provider import Options, Provider
 
 MAX_ROUNDS = 200_000  # resolvelib's default of 100 is too small for real trees
 
 
 class ResolutionError(Micropip2Error):
-    """No set of versions satisfies every requirement for this target."""
+    """No set of versions satisfies every requirement for this target. ``projects``: the
+    projects in conflict (``project`` too, when there is one)."""
+
+    def __init__(self, message: str, projects: Iterable[str] = ()) -> None:
+        names = tuple(sorted(set(projects)))
+        super().__init__(message, project=names[0] if len(names) == 1 else None)
+        self.projects = names
 
 
 @dataclass(frozen=True)
@@ -34,17 +43,17 @@ class Resolved:
 class _StartDownloads(BaseReporter):  # type: ignore[type-arg]
     """Begin downloading a wheel as soon as the resolver pins it."""
 
-    def __init__(self, knowledge: Knowledge) -> None:
-        self.knowledge = knowledge
+    def __init__(self, crawl: Crawl) -> None:
+        self.crawl = crawl
 
     def pinning(self, candidate: Candidate) -> None:
-        self.knowledge.start_download(candidate)
+        self.crawl.pinned(candidate)
 
 
 async def resolve(
-    requirements: Sequence[Requirement], knowledge: Knowledge, options: Options
+    requirements: Sequence[Requirement], knowledge: Knowledge, crawl: Crawl, options: Options
 ) -> Resolved:
-    """Resolve ``requirements`` with resolvelib over ``knowledge``.
+    """Resolve ``requirements`` with resolvelib over ``knowledge``, while ``crawl`` fetches ahead.
 
     Cost: resolvelib is synchronous, so when the provider needs a page or metadata file not
     fetched yet it raises :class:`NeedData`; this waits for that fetch and runs the resolver again
@@ -57,7 +66,7 @@ async def resolve(
     """
     for requirement in requirements:
         if requirement.url is None:
-            knowledge.prefetch(
+            crawl.prefetch(
                 requirement.name,
                 (PackagingRequirement(f"{requirement.name}{requirement.specifier}"),),
             )
@@ -67,13 +76,13 @@ async def resolve(
         str
     ] = []  # what lockfile wheels require beyond their entry ("rich 14.3.3 requires ...")
     while True:
-        provider = Provider(knowledge, options, user_ids)
-        resolver = Resolver(provider, _StartDownloads(knowledge))
-        knowledge.new_run()
+        provider = Provider(knowledge, crawl, options, user_ids)
+        resolver = Resolver(provider, _StartDownloads(crawl))
+        knowledge.answered_from_lock.clear()
         try:
             result = resolver.resolve(list(requirements), max_rounds=MAX_ROUNDS)
         except NeedData as need:
-            await knowledge.wait(need.key)
+            await knowledge.lookups.wait(need.key)
             await _let_requests_start()
             continue
         except ResolutionImpossible as exc:
@@ -85,7 +94,8 @@ async def resolve(
                 return _without_left_out(first, added, explanation)
             raise ResolutionError(
                 "cannot find a set of versions that satisfies the request for "
-                f"{knowledge.target.describe()}:\n{explanation}"
+                f"{knowledge.target.describe()}:\n{explanation}",
+                projects=(requirement.name for requirement, _ in causes),
             ) from None
         except ResolutionTooDeep:
             raise ResolutionError(
@@ -104,7 +114,7 @@ async def resolve(
         resolved = Resolved(dict(result.mapping), required_by)
         if not options.deps:
             return resolved
-        undeclared = await knowledge.undeclared_requirements(result.mapping.values())
+        undeclared = await _undeclared_requirements(result.mapping.values(), knowledge)
         if not undeclared:
             return (
                 replace(resolved, notes=(f"{_left_out(added)}; they are installed as well",))
@@ -115,6 +125,31 @@ async def resolve(
         knowledge = knowledge.with_wheel_depends()
         added += undeclared
         first = first or resolved
+
+
+async def _undeclared_requirements(chosen: Iterable[Candidate], knowledge: Knowledge) -> list[str]:
+    """What the chosen lockfile wheels that were answered from their entry alone require (for
+    this target) beyond that entry's ``depends``, as "rich 14.3.3 requires pygments>=2.13.0".
+    Waits for those wheels, which have been downloading since the resolver pinned them; one that
+    cannot be had is left to the install to report."""
+    found = []
+    for candidate in chosen:
+        if (
+            candidate.source != LOCKFILE
+            or candidate.locked is None
+            or candidate.url not in knowledge.answered_from_lock
+        ):
+            continue
+        try:
+            wheel = await knowledge.lookups.wheel(candidate)
+        except Exception:
+            continue
+        for requirement in knowledge.lookups.wheel_metadata(candidate, wheel).requires_dist:
+            if canonicalize_name(requirement.name) in candidate.locked.depends:
+                continue
+            if knowledge.target.marker_holds(requirement.marker):
+                found.append(f"{candidate.name} {candidate.version} requires {requirement}")
+    return found
 
 
 def _left_out(added: list[str]) -> str:
@@ -148,7 +183,8 @@ def _raise_for_missing(
     names = ", ".join(sorted({c.name for c in missing}))
     raise ResolutionError(
         f"cannot install: nothing satisfies the requirements on {names} "
-        f"for {knowledge.target.describe()}:\n" + explain_conflict(causes, knowledge)
+        f"for {knowledge.target.describe()}:\n" + explain_conflict(causes, knowledge),
+        projects=(c.name for c in missing),
     )
 
 

@@ -35,7 +35,7 @@ def available(name: NormalizedName, knowledge: Knowledge) -> list[str]:
     installed = knowledge.installed.get(name)
     if installed is not None:
         facts.append(f"installed: {installed.version}")
-    locked = knowledge.distribution.get(name)
+    locked = knowledge.pyodide_packages.get(name)
     if locked is not None:
         facts.append(f"the Pyodide distribution has {locked.version}")
     choices = knowledge.choices_if_known(name)
@@ -43,7 +43,7 @@ def available(name: NormalizedName, knowledge: Knowledge) -> list[str]:
     if page_known and choices is None:
         facts.append(
             f"no index has a project named {name!r} (asked: "
-            f"{', '.join(knowledge.client.index_urls)})"
+            f"{', '.join(knowledge.lookups.client.index_urls)})"
         )
     elif choices is not None:
         versions = _versions(choices.candidates)

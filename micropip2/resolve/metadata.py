@@ -31,7 +31,7 @@ def parse_metadata(data: bytes, where: str) -> Metadata:
     try:
         headers = parse_headers(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise MetadataError(f"the metadata of {where} is not UTF-8") from None
+        raise MetadataError(f"the metadata of {where} is not UTF-8", file=where) from None
     return metadata_from_headers(headers, where)
 
 
@@ -43,13 +43,15 @@ def metadata_from_wheel(wheel: WheelFile) -> Metadata:
 def metadata_from_headers(headers: Headers, where: str) -> Metadata:
     name, version = headers.get("Name"), headers.get("Version")
     if not name or not version:
-        raise MetadataError(f"the metadata of {where} lacks Name or Version")
+        raise MetadataError(f"the metadata of {where} lacks Name or Version", file=where)
     requirements = []
     for text in headers.get_all("Requires-Dist") or []:
         try:
             requirements.append(Requirement(text))
         except InvalidRequirement as exc:
-            raise MetadataError(f"{where} has an invalid Requires-Dist {text!r}: {exc}") from None
+            raise MetadataError(
+                f"{where} has an invalid Requires-Dist {text!r}: {exc}", file=where
+            ) from exc
     return Metadata(
         name=canonicalize_name(name),
         version=Version(version),

@@ -4,7 +4,8 @@ distribution's lockfile, direct URLs and package indexes, filtered for the targe
 Costs, as resolvelib calls them: ``identify`` and ``is_satisfied_by`` are O(1) and called
 O(candidates x requirements) times per round; ``find_matches`` filters one project's cached
 candidates (O(files)) and ``get_dependencies`` evaluates one candidate's markers; both read only
-:class:`~micropip2.resolve.knowledge.Knowledge` and raise ``NeedData`` on a miss.
+:class:`~micropip2.resolve.knowledge.Knowledge` and raise ``NeedData`` on a miss. Each
+dependency it hands back is also given to the :class:`~micropip2.resolve.crawl.Crawl`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from resolvelib import AbstractProvider
 from resolvelib.structs import RequirementInformation
 
 from .candidates import INSTALLED, LOCKFILE, MISSING, PYTHON, URL, Candidate, Requirement
+from .crawl import Crawl
 from .knowledge import Knowledge
 
 
@@ -35,8 +37,11 @@ class Options:
 
 
 class Provider(AbstractProvider[Requirement, Candidate, str]):
-    def __init__(self, knowledge: Knowledge, options: Options, user_ids: set[str]) -> None:
+    def __init__(
+        self, knowledge: Knowledge, crawl: Crawl, options: Options, user_ids: set[str]
+    ) -> None:
         self.knowledge = knowledge
+        self.crawl = crawl
         self.options = options
         self.user_ids = user_ids
 
@@ -130,7 +135,7 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
             if self._applies(dependency, candidate.extras):
                 found.append(_from_packaging(dependency, parent))
                 if canonicalize_name(dependency.name) not in self.options.url_candidates:
-                    self.knowledge.prefetch(canonicalize_name(dependency.name), (dependency,))
+                    self.crawl.prefetch(canonicalize_name(dependency.name), (dependency,))
         return found
 
     # -- helpers -----------------------------------------------------------------------------
@@ -194,7 +199,7 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
             candidate = _installed_candidate(installed)
             if candidate is not None and specifier.contains(candidate.version, prereleases=True):
                 found.append(candidate)
-        locked = self.knowledge.distribution.get(name)
+        locked = self.knowledge.pyodide_packages.get(name)
         if (
             locked is not None
             and specifier.contains(locked.version, prereleases=True)

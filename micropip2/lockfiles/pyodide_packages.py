@@ -33,18 +33,18 @@ class LockedPackage:
 
 
 @dataclass(frozen=True)
-class Distribution:
+class PyodidePackages:
     """The lockfile packages offered as candidates, by normalized name."""
 
     packages: Mapping[NormalizedName, LockedPackage]
     base_url: str
 
     @classmethod
-    def empty(cls) -> Distribution:
+    def empty(cls) -> PyodidePackages:
         return cls({}, "")
 
     @classmethod
-    def from_lock(cls, lock: Mapping[str, Any], base_url: str) -> Distribution:
+    def from_lock(cls, lock: Mapping[str, Any], base_url: str) -> PyodidePackages:
         """From a pyodide-lock.json document (as a dict) and the URL its file names are relative
         to."""
         packages: dict[NormalizedName, LockedPackage] = {}
@@ -58,7 +58,7 @@ class Distribution:
     def get(self, name: NormalizedName) -> LockedPackage | None:
         return self.packages.get(name)
 
-    def overlaid(self, chosen: Iterable[Selected]) -> Distribution:
+    def overlaid(self, chosen: Iterable[Selected]) -> PyodidePackages:
         """This distribution with a user's lock on top: its packages replace those of the same
         name."""
         packages = dict(self.packages)
@@ -66,7 +66,7 @@ class Distribution:
             package = _package(item.entry, item.file, item.url)
             if package is not None:
                 packages[item.entry.name] = package
-        return Distribution(packages, self.base_url)
+        return PyodidePackages(packages, self.base_url)
 
 
 def _package(entry: LockEntry, file: LockedFile, url: str) -> LockedPackage | None:

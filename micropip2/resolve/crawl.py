@@ -1,0 +1,76 @@
+"""The prefetch policy: what to fetch before the resolver asks for it.
+
+From each project the resolver reaches, the crawl fetches the page, then the metadata of the
+version it expects to be chosen (the newest that fits the requirement that led there), then the
+pages of that version's dependencies, and so on; so a tree that needs no backtracking costs about
+as many sequential round trips as it is deep. When the call installs, the expected version's
+wheel starts downloading too (up to :data:`DOWNLOAD_AHEAD_MAX_BYTES`), and every pinned wheel
+as soon as it is pinned. A wrong guess costs requests, never correctness: the resolver reads only
+what it asked for.
+"""
+
+from __future__ import annotations
+
+from packaging.requirements import Requirement as PackagingRequirement
+from packaging.utils import NormalizedName, canonicalize_name
+
+from .candidates import LOCKFILE, Candidate
+from .knowledge import Knowledge
+
+# Bigger wheels wait until pinned, so a backtracking resolution does not fetch large files it
+# will not use.
+DOWNLOAD_AHEAD_MAX_BYTES = 5_000_000
+
+Hints = tuple[PackagingRequirement, ...]  # the requirements that led to a project
+
+
+class Crawl:
+    """``downloads`` (install, not dry runs): start the wheels expected to be chosen, and every
+    pinned one. Lockfile wheels are downloaded when pinned either way: their own Requires-Dist is
+    checked against their entry's ``depends``."""
+
+    def __init__(self, knowledge: Knowledge, *, downloads: bool) -> None:
+        self.knowledge = knowledge
+        self.lookups = knowledge.lookups
+        self.downloads = downloads
+        self._crawled: set[NormalizedName] = set()
+
+    def prefetch(self, name: NormalizedName, hints: Hints = ()) -> None:
+        """Fetch ``name``'s page, its likely version's metadata, and onwards."""
+        if name in self._crawled or self.knowledge.covered_locally(name):
+            return
+        self._crawled.add(name)
+        self.lookups.start_page(name, then=lambda: self._from_page(name, hints))
+
+    def pinned(self, candidate: Candidate) -> None:
+        """The resolver pinned ``candidate``: start its wheel (awaited at install time)."""
+        if self.downloads or candidate.source == LOCKFILE:
+            self.lookups.start_wheel(candidate)
+
+    def _from_page(self, name: NormalizedName, hints: Hints) -> None:
+        choices = self.knowledge.choices_if_known(name)
+        if choices is None:
+            return
+        likely = next(
+            (c for c in choices.candidates if _fits(c, hints) and c.file and not c.file.yanked),
+            None,
+        )
+        if likely is None:
+            return
+        self.lookups.start_metadata(likely, then=lambda: self._from_metadata(likely))
+        if self.downloads and (
+            likely.file is None or (likely.file.size or 0) <= DOWNLOAD_AHEAD_MAX_BYTES
+        ):
+            self.lookups.start_wheel(likely)  # most likely chosen: ready when resolution ends
+
+    def _from_metadata(self, candidate: Candidate) -> None:
+        metadata = self.lookups.metadata_if_known(candidate)
+        if metadata is None:
+            return
+        for requirement in metadata.requires_dist:
+            if self.knowledge.target.marker_holds(requirement.marker):
+                self.prefetch(canonicalize_name(requirement.name), (requirement,))
+
+
+def _fits(candidate: Candidate, hints: Hints) -> bool:
+    return all(h.specifier.contains(candidate.version, prereleases=True) for h in hints)

@@ -1,0 +1,180 @@
+"""The fetches one resolution makes, each once, and what they brought: project pages, metadata
+files and wheels (the task memo).
+
+resolvelib asks its provider synchronously and Pyodide has no threads, so a read here never
+waits: it answers from what has arrived, or starts the fetch and raises :class:`NeedData`, which
+the driver awaits before running the resolver again. A failed fetch is kept and raised again
+where its result is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from packaging.utils import NormalizedName
+
+from ..downloads import WheelFiles
+from ..index.client import IndexClient
+from ..index.models import ProjectPage
+from ..wheel_file import WheelFile
+from .candidates import INSTALLED, LOCKFILE, Candidate
+from .metadata import Metadata, metadata_from_wheel, parse_metadata
+
+MAX_CONCURRENT_LOOKUPS = 16  # project pages and metadata files
+MAX_CONCURRENT_DOWNLOADS = 6  # wheels
+
+Then = Callable[[], None] | None  # what to do once a fetch has succeeded
+
+
+class NeedData(Exception):
+    """The provider needs something not fetched yet; the driver awaits ``key`` and retries."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class Lookups:
+    """Pages and metadata by key, the tasks fetching them, and their failures."""
+
+    def __init__(self, client: IndexClient, files: WheelFiles) -> None:
+        self.client = client
+        self.files = files
+        self._pages: dict[NormalizedName, ProjectPage | None] = {}
+        self._metadata: dict[str, Metadata] = {}
+        self._errors: dict[str, BaseException] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        # pages and metadata (what the resolver waits for) never queue behind wheel downloads
+        self._lookups = asyncio.Semaphore(MAX_CONCURRENT_LOOKUPS)
+        self._downloads = asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS)
+
+    # -- reads that never wait ---------------------------------------------------------------
+
+    def page(self, name: NormalizedName) -> ProjectPage | None:
+        """``name``'s project page (None: no index has it); NeedData while unknown."""
+        key = _page_key(name)
+        self._raise_if_failed(key)
+        if name not in self._pages:
+            self.start_page(name)
+            raise NeedData(key)
+        return self._pages[name]
+
+    def has_page(self, name: NormalizedName) -> bool:
+        return name in self._pages
+
+    def metadata(self, candidate: Candidate) -> Metadata:
+        """``candidate``'s metadata from the index (its PEP 658 file, or else its validated
+        wheel); NeedData while it is being fetched."""
+        key = _metadata_key(candidate)
+        self._raise_if_failed(key)
+        found = self._metadata.get(candidate.metadata_key)
+        if found is None:
+            self.start_metadata(candidate)
+            raise NeedData(key)
+        return found
+
+    def metadata_if_known(self, candidate: Candidate) -> Metadata | None:
+        return self._metadata.get(candidate.metadata_key)
+
+    def wheel_if_done(self, candidate: Candidate) -> WheelFile | None:
+        return self.files.done(candidate.url or "")
+
+    def wheel_metadata(self, candidate: Candidate, wheel: WheelFile) -> Metadata:
+        """The downloaded wheel's own METADATA, read once (under the key of the metadata file)."""
+        key = candidate.metadata_key
+        if key not in self._metadata:
+            self._metadata[key] = metadata_from_wheel(wheel)
+        return self._metadata[key]
+
+    # -- starting fetches ----------------------------------------------------------------------
+
+    def start_page(self, name: NormalizedName, then: Then = None) -> None:
+        self._start(_page_key(name), lambda: self._fetch_page(name), then)
+
+    def start_metadata(self, candidate: Candidate, then: Then = None) -> None:
+        self._start(_metadata_key(candidate), lambda: self._fetch_metadata(candidate), then)
+
+    def start_wheel(self, candidate: Candidate) -> None:
+        """Begin downloading ``candidate``'s wheel (once), behind the download limit."""
+        if not candidate.url or candidate.source == INSTALLED or not is_wheel_file(candidate):
+            return
+        file = candidate.file
+        self.files.start(
+            candidate.url,
+            filename=candidate.filename or candidate.url.rsplit("/", 1)[-1],
+            what=candidate.filename or candidate.url,
+            sha256=candidate.sha256 or None,
+            size=file.size if file is not None else None,
+            index_url=file.index_url if file is not None else None,
+            pinned=candidate.source == LOCKFILE and bool(candidate.sha256),
+            limit=self._downloads,
+        )
+
+    # -- waiting ---------------------------------------------------------------------------------
+
+    async def wheel(self, candidate: Candidate) -> WheelFile:
+        """``candidate``'s file, downloaded, sha256-checked and validated."""
+        self.start_wheel(candidate)
+        wheel, _sha256 = await self.files.get(candidate.url or "")
+        return wheel
+
+    async def wait(self, key: str) -> None:
+        task = self._tasks.get(key)
+        if task is not None:
+            await asyncio.wait([task])
+
+    async def close(self) -> None:
+        """Let speculative fetches finish quietly (their results are simply unused)."""
+        pending = [t for t in self._tasks.values() if not t.done()]
+        if pending:
+            await asyncio.wait(pending)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _raise_if_failed(self, key: str) -> None:
+        if key in self._errors:
+            raise self._errors[key]
+
+    def _start(self, key: str, work: Callable[[], Awaitable[None]], then: Then) -> None:
+        if key in self._tasks:
+            if then is not None:
+                self._tasks[key].add_done_callback(lambda _t: then())
+            return
+
+        async def run() -> None:
+            try:
+                async with self._lookups:
+                    await work()
+            except Exception as exc:  # kept, and raised again where the result is needed
+                self._errors[key] = exc
+                return
+            if then is not None:
+                then()
+
+        self._tasks[key] = asyncio.ensure_future(run())
+
+    async def _fetch_page(self, name: NormalizedName) -> None:
+        self._pages[name] = await self.client.project(name)
+
+    async def _fetch_metadata(self, candidate: Candidate) -> None:
+        file = candidate.file
+        where = candidate.filename or str(candidate.url)
+        data = await self.client.metadata(file) if file is not None and file.has_metadata else None
+        if data is not None:
+            metadata = parse_metadata(data, where)
+        else:  # no PEP 658 file: the whole wheel, validated before its metadata is trusted
+            metadata = metadata_from_wheel(await self.wheel(candidate))
+        self._metadata[candidate.metadata_key] = metadata
+
+
+def is_wheel_file(candidate: Candidate) -> bool:
+    return (candidate.filename or "").endswith(".whl")
+
+
+def _page_key(name: NormalizedName) -> str:
+    return f"page:{name}"
+
+
+def _metadata_key(candidate: Candidate) -> str:
+    return f"meta:{candidate.metadata_key}"

@@ -21,11 +21,19 @@ Environment
     MICROPIP2_RUNNER_LOG=1                                echo the runners' logs live
     MICROPIP2_CHROMIUM=/path/to/chromium                  another Chromium binary
     MICROPIP2_POOL_LOOKAHEAD=2                            runtimes booted ahead of the tests
+
+micropip2's persistent cache is off in the test process and in every runtime (no two tests
+share files); a test that is about the cache turns it on for itself (``cache=`` of a runtime,
+``micropip2.cache.settings`` on the host).
 """
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+os.environ["MICROPIP2_NO_CACHE"] = "1"
 
 from tests.support import pyodide_runtime as rt
 

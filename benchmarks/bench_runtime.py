@@ -109,11 +109,13 @@ async def prepare_tool(tool: str) -> dict:
     """(Runs in Pyodide.) Load and import ``tool``; can it install by name from an index?"""
     import importlib
     import inspect
+    import time
 
     if tool == "micropip":
         import pyodide_js
 
         await pyodide_js.loadPackage("micropip")
+    t0 = time.perf_counter()
     try:
         mod = importlib.import_module(tool)
     except Exception as e:
@@ -124,4 +126,8 @@ async def prepare_tool(tool: str) -> dict:
             "available": False,
             "reason": f"{tool}.install takes no index_urls (not available yet)",
         }
-    return {"available": True, "version": getattr(mod, "__version__", "?")}
+    return {
+        "available": True,
+        "version": getattr(mod, "__version__", "?"),
+        "import_s": time.perf_counter() - t0,  # the first `import tool` in a fresh interpreter
+    }

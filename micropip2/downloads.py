@@ -64,7 +64,7 @@ class WheelFiles:
             url, filename, what, sha256, size, self.headers_for(url, index_url), pinned
         )
         if limit is None:
-            self.fetcher.start(url, wanted.headers)
+            self.fetcher.start(url, wanted.headers, sha256)
         future = asyncio.ensure_future(self._read(wanted, limit))
         future.add_done_callback(lambda done: self._forget_failure(url, done))
         self._ready[url] = future

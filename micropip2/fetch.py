@@ -11,8 +11,12 @@ the sha256 and size they were promised). It owns:
   is an answer and never retried (file downloads are not retried yet);
 * verification: size first (a clear "got N bytes" message), then sha256;
 * the Fetch API's ``credentials`` mode (cookies, in browsers) for every request;
-* events (:class:`FetchEvent`: started, done, failed) for whoever watches, such as the verbose
-  printer. A cache of verified files belongs in :meth:`Fetcher.file`, keyed by sha256.
+* events (:class:`FetchEvent`: started, done, failed, cached) for whoever watches, such as the
+  verbose printer;
+* the persistent cache (:mod:`micropip2.cache`): a file promised a sha256 is looked up in the
+  store first and kept there once verified; an entry is hashed again when read and dropped if
+  it does not match; nothing fetched with credentials (an ``Authorization`` header, or the
+  ``include`` credentials mode) is stored. A store that fails is treated as empty.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import DownloadError, HashMismatchError, InvalidOptionError
 from .runtime import Response, Runtime
+from .store import Store, key_for
 
 NETWORK_ATTEMPTS = 2  # one retry when no answer came; HTTP statuses are answers, never retried
 FETCH_CREDENTIALS_MODES = ("omit", "same-origin", "include")  # the Fetch API's ``credentials``
@@ -36,7 +41,7 @@ FETCH_CREDENTIALS_MODES = ("omit", "same-origin", "include")  # the Fetch API's 
 class FetchEvent:
     """One step of one download, for progress display."""
 
-    kind: Literal["started", "done", "failed"]
+    kind: Literal["started", "done", "failed", "cached"]
     url: str
     size: int | None = None  # bytes received ("done"), or expected when known ("started")
 
@@ -61,6 +66,7 @@ class Fetcher:
         *,
         fetch_credentials: str | None = None,
         observers: tuple[Observer, ...] = (),
+        store: Store | None = None,
     ) -> None:
         if fetch_credentials is not None and fetch_credentials not in FETCH_CREDENTIALS_MODES:
             raise InvalidOptionError(
@@ -70,6 +76,7 @@ class Fetcher:
         self.runtime = runtime
         self.fetch_credentials = fetch_credentials
         self.observers = observers
+        self.store = store
         self.requests: list[str] = []  # every URL actually requested, in order (retries included)
         self._files: dict[str, asyncio.Future[Fetched]] = {}
 
@@ -90,15 +97,50 @@ class Fetcher:
                     raise
         raise AssertionError("unreachable")
 
-    def start(self, url: str, headers: Mapping[str, str] | None = None) -> None:
+    def start(
+        self, url: str, headers: Mapping[str, str] | None = None, sha256: str | None = None
+    ) -> None:
         """Send the request for ``url`` now, before returning (a caller starting many gets them
         all on the wire at once, not one per event-loop turn); :meth:`file` then waits for it
-        rather than asking again."""
-        if url not in self._files:
-            self._emit(FetchEvent("started", url))
-            future = asyncio.ensure_future(self._receive(url, self._send(url, headers)))
-            future.add_done_callback(lambda done: self._forget_failure(url, done))
-            self._files[url] = future
+        rather than asking again. With a store and a promised ``sha256``, the store is asked
+        first and the request goes out only if it has no such file."""
+        if url in self._files:
+            return
+        if self.store is not None and sha256:
+            future = asyncio.ensure_future(self._stored_or_fetched(url, headers, sha256))
+        else:
+            future = asyncio.ensure_future(self._fetched(url, headers))
+        future.add_done_callback(lambda done: self._forget_failure(url, done))
+        self._files[url] = future
+
+    async def stored(self, sha256: str) -> bytes | None:
+        """The store's file of this sha256, hashed again; None if absent or not matching."""
+        if self.store is None:
+            return None
+        key = key_for(sha256)
+        try:
+            data = await self.store.read(key)
+            if data is not None and sha256_hex(data) != sha256.lower():
+                await self.store.drop(key)  # corrupt or tampered: never used
+                data = None
+        except Exception:  # a failing store is an empty one
+            return None
+        return data
+
+    async def keep(self, sha256: str, data: bytes, headers: Mapping[str, str] | None) -> None:
+        """Store verified ``data`` (whose sha256 the caller checked), unless it was fetched with
+        credentials."""
+        if self.store is None or self._credentialed(headers):
+            return
+        try:
+            await self.store.write(key_for(sha256), data)
+        except Exception:  # a full or failing store never fails an install
+            return
+
+    def _credentialed(self, headers: Mapping[str, str] | None) -> bool:
+        return self.fetch_credentials == "include" or any(
+            name.lower() == "authorization" for name in headers or {}
+        )
 
     async def file(
         self,
@@ -111,7 +153,7 @@ class Fetcher:
     ) -> Fetched:
         """The bytes at ``url`` (shared with any other caller of this URL), checked against
         ``size`` and ``sha256`` when given; ``what`` names the file in errors ("rich 14.0.0")."""
-        self.start(url, headers)
+        self.start(url, headers, sha256)
         fetched = await asyncio.shield(self._files[url])
         _check(what, url, fetched, sha256, size)
         return fetched
@@ -125,6 +167,22 @@ class Fetcher:
             return self.runtime.read_host_file(unquote(urlsplit(url).path))
         self.requests.append(url)
         return self.runtime.start_fetch(url, headers, self.fetch_credentials)
+
+    def _fetched(self, url: str, headers: Mapping[str, str] | None) -> Awaitable[Fetched]:
+        self._emit(FetchEvent("started", url))
+        return self._receive(url, self._send(url, headers))  # sent before this returns
+
+    async def _stored_or_fetched(
+        self, url: str, headers: Mapping[str, str] | None, sha256: str
+    ) -> Fetched:
+        data = await self.stored(sha256)
+        if data is not None:
+            self._emit(FetchEvent("cached", url, len(data)))
+            return Fetched(data, sha256.lower())
+        fetched = await self._fetched(url, headers)
+        if fetched.sha256 == sha256.lower():
+            await self.keep(sha256, fetched.data, headers)
+        return fetched
 
     async def _receive(self, url: str, answer: Awaitable[bytes]) -> Fetched:
         try:

@@ -93,11 +93,13 @@ class PackageManager:
         dry_run: bool = False,
         index_strategy: Strategy = "first-index",
         lockfile: LockRef | None = None,
+        cache: bool = True,
     ) -> InstallReport:
         """Resolve ``requirements`` (names, ``name[extra]>=1``, URLs, ``name @ url``) for this
         interpreter and install the result, all or nothing. ``lockfile`` (a lock as :meth:`sync`
         takes it) offers its pinned files as preferred candidates, ahead of the indexes. With
-        ``dry_run``, the report's ``plan`` is exactly what an install would run."""
+        ``dry_run``, the report's ``plan`` is exactly what an install would run. ``cache=False``
+        neither reads nor fills the persistent cache (:mod:`micropip2.cache`)."""
         urls = self.index_urls if index_urls is None else index_urls
         options = InstallOptions(
             constraints=[*self.constraints, *(constraints or [])],
@@ -109,6 +111,7 @@ class PackageManager:
             deps=deps,
             reinstall=reinstall,
             keep_going=keep_going,
+            cache=cache,
         )
         texts = [requirements] if isinstance(requirements, str) else builtins.list(requirements)
         return await operations.install(
@@ -116,14 +119,21 @@ class PackageManager:
         )
 
     async def sync(
-        self, lock: LockRef, *, verbose: bool | int | None = None, dry_run: bool = False
+        self,
+        lock: LockRef,
+        *,
+        verbose: bool | int | None = None,
+        dry_run: bool = False,
+        cache: bool = True,
     ) -> InstallReport:
         """Make the environment hold exactly ``lock``'s packages (a pyodide-lock.json or
         pylock.toml, given as URL, path, text or dict): no index is asked, every missing file is
         downloaded at once and hash-checked, and the changes are made all together or not at all.
         Packages the lock does not list are uninstalled (except micropip2 and what it needs)."""
         loaded = await load_lock(lock, self.runtime)
-        return await operations.sync(loaded, self.place, dry_run=dry_run, say=_printer(verbose))
+        return await operations.sync(
+            loaded, self.place, dry_run=dry_run, cache=cache, say=_printer(verbose)
+        )
 
     def freeze(self, format: Format = "pyodide-lock", *, base_url: str | None = None) -> str:
         """The installed environment as a lock: pyodide-lock.json text

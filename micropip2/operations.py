@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from . import cache
 from .downloads import WheelFiles
 from .fetch import Fetcher, FetchEvent
 from .install.environment import Environment
@@ -32,6 +33,7 @@ from .lockfiles.render import render_lock
 from .lockfiles.sync import plan_sync
 from .plan import Action, Plan, PlanItem
 from .runtime import Runtime
+from .store import Store
 from .target import Target
 
 if TYPE_CHECKING:
@@ -95,6 +97,7 @@ class InstallOptions:
     deps: bool = True
     reinstall: bool = False
     keep_going: bool = False
+    cache: bool = True  # the persistent cache (micropip2.cache), when there is one
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,12 @@ async def resolving(
     from .resolve.to_plan import plan_install
 
     request = build_request(requirements, options.constraints, options.hashes, target)
-    fetcher = Fetcher(runtime, fetch_credentials=options.credentials, observers=(_printer(say),))
+    fetcher = Fetcher(
+        runtime,
+        fetch_credentials=options.credentials,
+        observers=(_printer(say),),
+        store=_store(runtime, options.cache, say),
+    )
     client = IndexClient(fetcher, list(options.index_urls), strategy=options.index_strategy)
     files = WheelFiles(fetcher, headers_for=client.auth_headers)
     lookups = Lookups(client, files)
@@ -192,7 +200,9 @@ async def install(
     return report
 
 
-async def sync(lock: Lock, place: Place, *, dry_run: bool = False, say: Say) -> InstallReport:
+async def sync(
+    lock: Lock, place: Place, *, dry_run: bool = False, cache: bool = True, say: Say
+) -> InstallReport:
     installed = place.installed()
     plan = plan_sync(
         lock,
@@ -203,7 +213,8 @@ async def sync(lock: Lock, place: Place, *, dry_run: bool = False, say: Say) -> 
     )
     report = InstallReport(plan, dry_run=dry_run)
     if not dry_run:
-        files = WheelFiles(Fetcher(place.runtime, observers=(_printer(say),)))
+        store = _store(place.runtime, cache, say)
+        files = WheelFiles(Fetcher(place.runtime, observers=(_printer(say),), store=store))
         await _run(plan, report, files, installed, place)
     say(_sync_summary(report))
     return report
@@ -293,8 +304,23 @@ def _printer(say: Say) -> Callable[[FetchEvent], None]:
     def show(event: FetchEvent) -> None:
         if event.kind == "started":
             say(f"Downloading {event.url}")
+        elif event.kind == "cached":
+            say(f"Using cached {event.url}")
 
     return show
+
+
+_said_uncached = False
+
+
+def _store(runtime: Runtime, enabled: bool, say: Say) -> Store | None:
+    """The persistent cache's store for one operation; where there is none, say so once."""
+    global _said_uncached
+    store = cache.open_store(runtime, enabled=enabled)
+    if store is None and enabled and cache.is_enabled(runtime) and not _said_uncached:
+        say("micropip2: no cache storage here (not a secure context?); installing uncached")
+        _said_uncached = True
+    return store
 
 
 def _imported(name: NormalizedName) -> bool:

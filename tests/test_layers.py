@@ -11,11 +11,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "micropip2"
 # Lowest first; a module may import its own unit and anything earlier in this list.
 LAYERS = [
     "errors",
+    "store",
     "runtime",
     "target",
     "locations",
     "headers",
     "fetch",
+    "cache",
     "wheel_fit",
     "wheel_file",
     "installed",

@@ -136,14 +136,21 @@ class IndexClient:
         return await self._once("metadata", url, lambda: self._fetch_metadata(file, url))
 
     async def _fetch_metadata(self, file: ProjectFile, url: str) -> bytes | None:
+        if file.metadata_sha256:
+            stored = await self.fetcher.stored(file.metadata_sha256)
+            if stored is not None:
+                return stored
         index = self._index_named(file.index_url)
         shown = index.url if index is not None else (file.index_url or origin_of(url))
-        response = await self._get(shown, url, self.auth_headers(url, file.index_url))
+        headers = self.auth_headers(url, file.index_url)
+        response = await self._get(shown, url, headers)
         if response.status in NOT_HERE_STATUSES:
             return None
         if response.status != 200:
             raise _status_error(index, url, response, shown)
         _check_metadata_hash(file, url, response.body)
+        if file.metadata_sha256:
+            await self.fetcher.keep(file.metadata_sha256, response.body, headers)
         return response.body
 
     # -- credentials ---------------------------------------------------------------------------

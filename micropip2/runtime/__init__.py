@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..store import Store
+
 
 @dataclass(frozen=True)
 class Response:
@@ -80,6 +82,16 @@ class Runtime(Protocol):
 
     def set_loaded_package(self, name: str, source: str | None) -> None:
         """Record ``name`` as loaded from ``source``; ``None`` removes the entry."""
+        ...
+
+    def host_environ(self) -> Mapping[str, str]:
+        """The environment variables of the process hosting the interpreter (Node's
+        ``process.env``, a plain host's ``os.environ``; a browser has none)."""
+        ...
+
+    def open_store(self, directory: str, max_bytes: int) -> Store | None:
+        """The persistent cache's storage: ``directory`` on the host (Node, a plain host), Cache
+        Storage in a browser or worker; ``None`` where there is none (not a secure context)."""
         ...
 
 

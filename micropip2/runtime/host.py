@@ -6,6 +6,7 @@ Used when micropip2 runs outside Pyodide (ahead-of-time locking, host-side unit 
 from __future__ import annotations
 
 import asyncio
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Mapping
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DownloadError
+from ..store import DirectoryStore, Store
 from . import Response
 
 
@@ -90,6 +92,12 @@ class HostRuntime:
             self._loaded.pop(name, None)
         else:
             self._loaded[name] = source
+
+    def host_environ(self) -> Mapping[str, str]:
+        return os.environ
+
+    def open_store(self, directory: str, max_bytes: int) -> Store | None:
+        return DirectoryStore(directory, max_bytes=max_bytes)
 
 
 def _content_type(headers: Message | None) -> str:

@@ -7,6 +7,8 @@ one used here is named once, in this file.
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
@@ -15,7 +17,11 @@ import pyodide_js
 from pyodide.ffi import to_js
 
 from ..errors import DownloadError
+from ..store import DirectoryStore, Entry, Store, check_key
 from . import Response
+
+CACHE_NAME = "micropip2"  # the Cache Storage cache
+_MOUNTS: dict[str, str] = {}  # host directory -> where it is mounted (NODEFS), once each
 
 
 class PyodideRuntime:
@@ -123,12 +129,123 @@ class PyodideRuntime:
     def loaded_packages(self) -> dict[str, str]:
         return dict(self._js.loadedPackages.to_py())
 
+    def host_environ(self) -> Mapping[str, str]:
+        if not self.in_node:
+            return {}
+        return {str(k): str(v) for k, v in js.Object.entries(js.process.env).to_py()}
+
+    def open_store(self, directory: str, max_bytes: int) -> Store | None:
+        if self.in_node:
+            return DirectoryStore(
+                self._mounted(directory), where=f"the directory {directory}", max_bytes=max_bytes
+            )
+        caches = getattr(js, "caches", None)  # absent outside a secure context
+        if caches is None:
+            return None
+        return CacheStorageStore(caches, max_bytes)
+
+    def _mounted(self, directory: str) -> str:
+        """``directory`` of the host, made and mounted (NODEFS) in the Emscripten file system."""
+        if directory not in _MOUNTS:
+            fs = js.process.getBuiltinModule("fs")
+            fs.mkdirSync(directory, _js_object({"recursive": True}))
+            mountpoint = f"/micropip2-cache-{len(_MOUNTS)}"
+            os.makedirs(mountpoint, exist_ok=True)
+            self._js.FS.mount(
+                self._js.FS.filesystems.NODEFS, _js_object({"root": directory}), mountpoint
+            )
+            _MOUNTS[directory] = mountpoint
+        return _MOUNTS[directory]
+
     def set_loaded_package(self, name: str, source: str | None) -> None:
         if source is None:
             with contextlib.suppress(AttributeError):
                 delattr(self._js.loadedPackages, name)
         else:
             setattr(self._js.loadedPackages, name, source)
+
+
+class CacheStorageStore:
+    """The persistent cache in a browser or worker: one Cache Storage entry per key. Each entry
+    records when it was last used; a read refreshes that at most once a day (rewriting the
+    entry), so eviction is least-recently-used to the day."""
+
+    where = f"the browser's Cache Storage ({CACHE_NAME!r})"
+    REFRESH_AFTER_S = 24 * 3600
+
+    def __init__(self, caches: Any, max_bytes: int) -> None:
+        self._caches = caches
+        self.max_bytes = max_bytes
+        self._cache: Any = None
+        self._total: int | None = None  # bytes stored, counted when first needed
+
+    async def read(self, key: str) -> bytes | None:
+        cache = await self._open()
+        response = await cache.match(_cache_url(key))
+        if response is None:
+            return None
+        data: bytes = (await response.arrayBuffer()).to_bytes()
+        used = float(response.headers.get("x-micropip2-used") or 0)
+        if time.time() - used > self.REFRESH_AFTER_S:
+            await self._put(cache, key, data)
+        return data
+
+    async def write(self, key: str, data: bytes) -> None:
+        cache = await self._open()
+        if await cache.match(_cache_url(key)) is not None:
+            return
+        await self._put(cache, key, data)
+        if self._total is None:
+            self._total = sum(entry.size for entry in await self.entries())
+        else:
+            self._total += len(data)
+        if self._total > self.max_bytes:
+            await self._evict()
+
+    async def drop(self, key: str) -> None:
+        cache = await self._open()
+        await cache.delete(_cache_url(key))
+
+    async def entries(self) -> list[Entry]:
+        cache = await self._open()
+        found = []
+        for request in (await cache.keys()).to_py():
+            response = await cache.match(request)
+            if response is None:
+                continue
+            key = str(request.url).rsplit("/", 1)[-1]
+            size = int(response.headers.get("x-micropip2-size") or 0)
+            used = float(response.headers.get("x-micropip2-used") or 0)
+            found.append(Entry(key, size, used))
+        return found
+
+    async def _open(self) -> Any:
+        if self._cache is None:
+            self._cache = await self._caches.open(CACHE_NAME)
+        return self._cache
+
+    async def _put(self, cache: Any, key: str, data: bytes) -> None:
+        headers = {"x-micropip2-size": str(len(data)), "x-micropip2-used": str(time.time())}
+        response = js.Response.new(to_js(data), _js_object({"headers": headers}))
+        await cache.put(_cache_url(key), response)
+
+    async def _evict(self) -> None:
+        entries = await self.entries()
+        self._total = sum(entry.size for entry in entries)
+        for entry in sorted(entries, key=lambda e: e.used):
+            if self._total <= self.max_bytes:
+                break
+            await self.drop(entry.key)
+            self._total -= entry.size
+
+
+def _cache_url(key: str) -> str:
+    """Cache Storage keys are http(s) requests; this origin is never asked for."""
+    return f"https://micropip2.invalid/{check_key(key)}"
+
+
+def _js_object(value: dict[str, Any]) -> Any:
+    return to_js(value, dict_converter=js.Object.fromEntries)
 
 
 def _body(url: str, response: Response) -> bytes:

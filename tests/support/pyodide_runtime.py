@@ -137,6 +137,17 @@ def _strip_to_def(fn: Callable) -> tuple[str, str, int]:
     return "".join(body_lines), filename, first + node.lineno - 1
 
 
+def _cache_setting(cache: bool | str | Path) -> str:
+    """Code that sets micropip2's persistent cache for a runtime: off (``False``, so tests and
+    cold benchmarks never share files), the default place (``True``), or a host directory."""
+    if cache is False:
+        return "import os; os.environ['MICROPIP2_NO_CACHE'] = '1'"
+    on = "import os; os.environ['MICROPIP2_NO_CACHE'] = '0'"  # over the test process's '1'
+    if cache is True:
+        return on
+    return f"{on}; os.environ['MICROPIP2_CACHE_DIR'] = {str(cache)!r}"
+
+
 class PyodideRuntime:
     """One Pyodide interpreter behind a runner.mjs subprocess.
 
@@ -156,6 +167,8 @@ class PyodideRuntime:
     ``lockfile_contents`` (chrome only): boot with the lockfile's text as ``lockFileContents``
     (fetched by the page) instead of its URL as ``lockFileURL``.
     ``packages``: loaded and checked (loadedPackages, versions) before the runtime is ready.
+    ``cache``: micropip2's persistent cache in this runtime: off (the default, so no two
+    tests share files), ``True`` for its default place, or a host directory (Node).
     """
 
     def __init__(
@@ -170,6 +183,7 @@ class PyodideRuntime:
         packages: Iterable[str] = ("micropip2",),
         lockfile_contents: bool = False,
         echo_output: bool = True,
+        cache: bool | str | Path = False,
     ):
         self.spec = RuntimeSpec.parse(spec) if isinstance(spec, str) else spec
         self.kind = self.spec.kind
@@ -204,6 +218,8 @@ class PyodideRuntime:
         self._lock = threading.Lock()
         self._dead: str | None = None
         self._ready = False
+        self.cache = cache
+        self._cache_set = False
 
         cmd = [
             os.environ.get("MICROPIP2_NODE", "node"),
@@ -312,9 +328,16 @@ class PyodideRuntime:
 
     # ----------------------------------------------------------------------------
     def wait_ready(self, timeout: float = BOOT_TIMEOUT) -> PyodideRuntime:
+        self._boot(timeout)
+        if not self._cache_set:
+            self._cache_set = True
+            self.run(_cache_setting(self.cache))
+        return self
+
+    def _boot(self, timeout: float) -> None:
         with self._lock:
             if self._ready:
-                return self
+                return
             if self._dead:
                 raise self._failure(self._dead)
             msg = self._next_message(timeout, "boot")
@@ -329,7 +352,6 @@ class PyodideRuntime:
                 raise self._failure(
                     f"runner reports Pyodide {self.pyodide_version}, expected {self.version}"
                 )
-            return self
 
     def request(
         self, code: str, *, filename: str | None = None, timeout: float = REQUEST_TIMEOUT

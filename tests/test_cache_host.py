@@ -1,0 +1,203 @@
+"""The persistent cache on host CPython: the directory store (atomic entries, LRU eviction under
+the cap, two processes at once), the fetch layer's use of it (hit, corrupt entry dropped and
+refetched, nothing stored with credentials) and the settings (environment, ``cache=False``).
+Inside Pyodide (Node's directory, Chromium's Cache Storage) see tests/test_cache.py."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import multiprocessing
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from micropip2 import cache, operations
+from micropip2.fetch import Fetcher
+from micropip2.install.environment import Environment
+from micropip2.installed import installed_distributions
+from micropip2.lockfiles.pyodide_packages import PyodidePackages
+from micropip2.operations import InstallOptions, Place
+from micropip2.runtime.host import HostRuntime
+from micropip2.store import DirectoryStore, key_for
+from micropip2.target import Target
+from tests.support.publish import publish
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _key(data: bytes) -> str:
+    return key_for(hashlib.sha256(data).hexdigest())
+
+
+@pytest.fixture
+def folder():
+    path = ROOT / "build" / "host-envs" / uuid.uuid4().hex
+    path.mkdir(parents=True)
+    yield path
+    shutil.rmtree(path)
+
+
+@pytest.fixture
+def cache_on(folder, monkeypatch):
+    monkeypatch.setattr(cache, "settings", cache.CacheSettings(True, str(folder / "cache")))
+    return folder / "cache"
+
+
+def test_entries_are_written_whole_and_read_back(folder):
+    store = DirectoryStore(folder, max_bytes=1 << 20)
+    data = b"wheel bytes" * 100
+    asyncio.run(store.write(_key(data), data))
+    assert asyncio.run(store.read(_key(data))) == data
+    assert [(e.key, e.size) for e in asyncio.run(store.entries())] == [(_key(data), len(data))]
+    assert not [p for p in folder.rglob("*") if p.name.endswith(".partial")]
+    assert asyncio.run(store.read(_key(b"other"))) is None
+
+
+def test_the_least_recently_used_entries_go_first_under_the_cap(folder):
+    store = DirectoryStore(folder, max_bytes=1000)
+    blobs = [bytes([i]) * 400 for i in range(3)]
+    for age, blob in enumerate(blobs[:2]):
+        asyncio.run(store.write(_key(blob), blob))
+        path = store._path(_key(blob))
+        os.utime(path, (1000 + age, 1000 + age))  # blob 0 older than blob 1
+    asyncio.run(store.read(_key(blobs[0])))  # now blob 1 is the least recently used
+    asyncio.run(store.write(_key(blobs[2]), blobs[2]))  # 1200 bytes > 1000: one must go
+    kept = {e.key for e in asyncio.run(store.entries())}
+    assert kept == {_key(blobs[0]), _key(blobs[2])}
+
+
+def _fill(root: str, seed: int) -> None:
+    store = DirectoryStore(root, max_bytes=1 << 30)
+    for i in range(40):
+        data = hashlib.sha256(f"{(i + seed) % 40}".encode()).digest() * 2000
+        asyncio.run(store.write(_key(data), data))
+
+
+def test_two_processes_filling_one_store_leave_only_whole_entries(folder):
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_fill, args=(str(folder), seed)) for seed in (0, 7)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    store = DirectoryStore(folder, max_bytes=1 << 30)
+    entries = asyncio.run(store.entries())
+    assert len(entries) == 40
+    for entry in entries:
+        data = asyncio.run(store.read(entry.key))
+        assert data is not None and _key(data) == entry.key
+
+
+class CountingRuntime(HostRuntime):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    async def fetch(self, url, headers=None, credentials=None):
+        self.asked.append(url)
+        return await super().fetch(url, headers, credentials)
+
+
+def _file(url: str, sha256: str | None, store, headers=None) -> tuple[bytes, CountingRuntime]:
+    runtime = CountingRuntime()
+    fetcher = Fetcher(runtime, store=store)
+    fetched = asyncio.run(fetcher.file(url, what="demo", sha256=sha256, headers=headers))
+    return fetched.data, runtime
+
+
+def _published(index_server) -> tuple[str, bytes]:
+    publish(index_server, "demo", "1.0")
+    url = index_server.url + "/files/demo-1.0-py3-none-any.whl"
+    data, _ = _file(url, None, None)
+    return url, data
+
+
+def test_a_second_fetcher_takes_the_file_from_the_store(folder, index_server):
+    url, data = _published(index_server)
+    sha256 = hashlib.sha256(data).hexdigest()
+    store = DirectoryStore(folder, max_bytes=1 << 30)
+    first, runtime = _file(url, sha256, store)
+    assert first == data and runtime.asked == [url]
+    again, runtime = _file(url, sha256, DirectoryStore(folder, max_bytes=1 << 30))
+    assert again == data and runtime.asked == []
+
+
+def test_a_corrupt_entry_is_dropped_and_fetched_again(folder, index_server):
+    url, data = _published(index_server)
+    sha256 = hashlib.sha256(data).hexdigest()
+    store = DirectoryStore(folder, max_bytes=1 << 30)
+    _file(url, sha256, store)
+    path = store._path(key_for(sha256))
+    path.write_bytes(b"x" + path.read_bytes()[1:])  # tampered, same size
+    again, runtime = _file(url, sha256, store)
+    assert again == data and runtime.asked == [url]
+    assert path.read_bytes() == data  # stored again, whole
+
+
+def test_nothing_fetched_with_credentials_is_stored(folder, index_server):
+    url, data = _published(index_server)
+    sha256 = hashlib.sha256(data).hexdigest()
+    store = DirectoryStore(folder, max_bytes=1 << 30)
+    _file(url, sha256, store, headers={"Authorization": "Basic dXNlcjpwdw=="})
+    assert asyncio.run(store.entries()) == []
+    runtime = CountingRuntime()
+    fetcher = Fetcher(runtime, fetch_credentials="include", store=store)
+    asyncio.run(fetcher.file(url, what="demo", sha256=sha256))
+    assert asyncio.run(store.entries()) == []
+
+
+def test_the_environment_decides_where_and_whether(monkeypatch, folder):
+    runtime = HostRuntime()
+    monkeypatch.setattr(cache, "settings", cache.CacheSettings())
+    monkeypatch.setenv("MICROPIP2_NO_CACHE", "1")
+    assert cache.open_store(runtime) is None
+    monkeypatch.setenv("MICROPIP2_NO_CACHE", "0")
+    monkeypatch.delenv("MICROPIP2_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder / "xdg"))
+    assert cache.open_store(runtime).where == f"the directory {folder / 'xdg' / 'micropip2'}"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(folder / "home"))
+    assert cache.open_store(runtime).where == f"the directory {folder / 'home/.cache/micropip2'}"
+    monkeypatch.setenv("MICROPIP2_CACHE_DIR", str(folder / "chosen"))
+    assert cache.open_store(runtime).where == f"the directory {folder / 'chosen'}"
+    assert cache.open_store(runtime, enabled=False) is None
+
+
+def _place(root: Path) -> Place:
+    site = root / "site-packages"
+    for name in ("site-packages", "bin", "include"):
+        (root / name).mkdir(parents=True)
+    environment = Environment(site, site, root / "bin", root / "include", root, root / "lib")
+    return Place(
+        HostRuntime(),
+        Target.for_pyodide("314.0.7"),
+        environment,
+        PyodidePackages.empty,
+        installed=lambda: installed_distributions([str(site)]),
+    )
+
+
+def _install(place: Place, index_server, **options) -> None:
+    opts = InstallOptions(index_urls=[index_server.simple_url], **options)
+    asyncio.run(operations.install(["app"], opts, place))
+
+
+def test_a_second_environment_installs_from_the_cache(cache_on, folder, index_server):
+    publish(index_server, "app", "1.0", ["lib"])
+    publish(index_server, "lib", "1.0")
+    _install(_place(folder / "one"), index_server)
+    index_server.clear_requests()
+    _install(_place(folder / "two"), index_server)
+    asked = sorted(r.path for r in index_server.requests if r.method == "GET")
+    assert asked == ["/simple/app/", "/simple/lib/"]  # pages only: wheels and metadata cached
+    info = asyncio.run(cache.info())
+    assert info.enabled and info.entries == 4  # two wheels, two metadata files
+    index_server.clear_requests()
+    _install(_place(folder / "three"), index_server, cache=False)
+    assert any(r.path.endswith(".whl") for r in index_server.requests)
+    assert asyncio.run(cache.clear()) == 4 and asyncio.run(cache.info()).entries == 0

@@ -45,7 +45,7 @@ class CacheInfo:
     def __str__(self) -> str:
         if not self.enabled:
             return f"micropip2 cache: off ({self.where})"
-        return f"micropip2 cache: {self.entries} files, {self.bytes / 1e6:.1f} MB in {self.where}"
+        return f"micropip2 cache: {self.entries} entries, {self.bytes / 1e6:.1f} MB in {self.where}"
 
 
 settings = CacheSettings()

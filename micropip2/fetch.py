@@ -15,14 +15,17 @@ the sha256 and size they were promised). It owns:
   verbose printer;
 * the persistent cache (:mod:`micropip2.cache`): a file promised a sha256 is looked up in the
   store first and kept there once verified; an entry is hashed again when read and dropped if
-  it does not match; nothing fetched with credentials (an ``Authorization`` header, or the
+  it does not match; project pages are kept and reused by HTTP's caching rules
+  (:meth:`Fetcher.page`); nothing fetched with credentials (an ``Authorization`` header, or the
   ``include`` credentials mode) is stored. A store that fails is treated as empty.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,7 @@ from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from .errors import DownloadError, HashMismatchError, InvalidOptionError
+from .page_cache import StoredPage, decode, encode, page_key, storable
 from .runtime import Response, Runtime
 from .store import Store, key_for
 
@@ -113,29 +117,69 @@ class Fetcher:
         future.add_done_callback(lambda done: self._forget_failure(url, done))
         self._files[url] = future
 
+    async def page(
+        self, url: str, headers: Mapping[str, str] | None = None, log: list[str] | None = None
+    ) -> Response:
+        """:meth:`get` for a project page, through the persistent cache by HTTP's caching rules
+        (:mod:`micropip2.page_cache`): a fresh stored page is the answer without a request; a
+        stale one makes the request conditional (except where the runtime's own HTTP cache
+        revalidates) and a ``304`` renews it; a storable ``200`` is kept. Pages asked for with
+        credentials are neither read from nor kept in the store."""
+        if self.store is None or self._credentialed(headers):
+            return await self.get(url, headers, log)
+        key = page_key(url, headers)
+        blob = await self._read(key)
+        stored = decode(blob) if blob is not None else None
+        if blob is not None and stored is None:
+            await self._drop(key)  # not a whole page: never used
+        now = time.time()
+        if stored is not None and stored.fresh(now):
+            self._emit(FetchEvent("cached", url, len(stored.response.body)))
+            return stored.response
+        ask = dict(headers or {})
+        if stored is not None and not self.runtime.has_http_cache:
+            ask.update(stored.conditional_headers())
+        response = await self.get(url, ask, log)
+        if response.status == 304 and stored is not None:
+            renewed = stored.renewed(response, now)
+            await self._write(key, encode(renewed))
+            return renewed.response
+        if storable(response):
+            await self._write(key, encode(StoredPage(response, now)))
+        return response
+
     async def stored(self, sha256: str) -> bytes | None:
         """The store's file of this sha256, hashed again; None if absent or not matching."""
-        if self.store is None:
-            return None
         key = key_for(sha256)
-        try:
-            data = await self.store.read(key)
-            if data is not None and sha256_hex(data) != sha256.lower():
-                await self.store.drop(key)  # corrupt or tampered: never used
-                data = None
-        except Exception:  # a failing store is an empty one
+        data = await self._read(key)
+        if data is not None and sha256_hex(data) != sha256.lower():
+            await self._drop(key)  # corrupt or tampered: never used
             return None
         return data
 
     async def keep(self, sha256: str, data: bytes, headers: Mapping[str, str] | None) -> None:
         """Store verified ``data`` (whose sha256 the caller checked), unless it was fetched with
         credentials."""
-        if self.store is None or self._credentialed(headers):
-            return
+        if not self._credentialed(headers):
+            await self._write(key_for(sha256), data)
+
+    # A failing store is an empty one, and a full or failing store never fails an install.
+
+    async def _read(self, key: str) -> bytes | None:
         try:
-            await self.store.write(key_for(sha256), data)
-        except Exception:  # a full or failing store never fails an install
-            return
+            return await self.store.read(key) if self.store is not None else None
+        except Exception:
+            return None
+
+    async def _write(self, key: str, data: bytes) -> None:
+        with contextlib.suppress(Exception):
+            if self.store is not None:
+                await self.store.write(key, data)
+
+    async def _drop(self, key: str) -> None:
+        with contextlib.suppress(Exception):
+            if self.store is not None:
+                await self.store.drop(key)
 
     def _credentialed(self, headers: Mapping[str, str] | None) -> bool:
         return self.fetch_credentials == "include" or any(

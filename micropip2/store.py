@@ -1,10 +1,11 @@
 """Where verified files are kept between interpreters: the persistent cache's storage.
 
-A :class:`Store` holds immutable blobs by key (``sha256-<hex>``: the file's own digest), so an
-entry can always be checked against its name: whoever reads one (:class:`~micropip2.fetch.
-Fetcher`) hashes it again and drops it if it does not match. Nothing here decides *what* is
-stored; that, and the rule that nothing fetched with credentials is stored, belong to the fetch
-layer.
+A :class:`Store` holds blobs by key: ``sha256-<hex>`` for a file (its own digest, so an entry
+can always be checked against its name) and ``page-<hex>`` for a project page (a digest of its
+URL; the blob carries its body's digest, :mod:`micropip2.page_cache`). Whoever reads an entry
+(:class:`~micropip2.fetch.Fetcher`) checks it and drops it if it does not match. Nothing here
+decides *what* is stored; that, and the rule that nothing fetched with credentials is stored,
+belong to the fetch layer. Writing a key again replaces its entry.
 
 :class:`DirectoryStore` keeps one file per entry in a directory (on Node, a host directory the
 runtime mounts; on a plain host, any directory). Writes go to a temporary name and are renamed
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB
-_KEY = re.compile(r"^sha256-[0-9a-f]{64}$")
+_KEY = re.compile(r"^(sha256|page)-[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,16 @@ class DirectoryStore:
 
     async def write(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        if path.exists():
-            return
+        try:
+            replaced = path.stat().st_size
+        except FileNotFoundError:
+            replaced = 0
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.{time.time_ns()}.partial")
         partial.write_bytes(data)
         os.replace(partial, path)  # atomic: readers see no entry or the whole entry
         if self._total is not None:
-            self._total += len(data)
+            self._total += len(data) - replaced
         await self._evict()
 
     async def drop(self, key: str) -> None:
@@ -132,5 +135,5 @@ class DirectoryStore:
 
     def _path(self, key: str) -> Path:
         check_key(key)
-        digest = key.removeprefix("sha256-")
+        digest = key.split("-", 1)[1]
         return self._files / digest[:2] / key

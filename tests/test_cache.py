@@ -5,21 +5,34 @@ every request again. (The store's own rules are tested on the host: tests/test_c
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from micropip2.page_cache import decode, encode
 from tests.support.publish import publish
 
 
 async def _install(index: str, names: list[str], cache: bool = True) -> dict:
+    import contextlib
+    import io
+
     import micropip2
 
-    report = await micropip2.install(names, index_urls=[index], cache=cache)
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):
+        report = await micropip2.install(names, index_urls=[index], cache=cache, verbose=True)
     info = await micropip2.cache.info()
     import app  # noqa: F401  (the installed package imports)
 
     return {
         "installed": sorted(f"{i.name}=={i.version}" for i in report.installed),
         "cache": [info.enabled, info.where, info.entries],
+        "cached": sorted(
+            line.rsplit("/", 2)[-2]
+            for line in said.getvalue().splitlines()
+            if line.startswith("Using cached") and "/simple/" in line
+        ),
     }
 
 
@@ -89,3 +102,49 @@ def test_chromium_keeps_files_in_cache_storage(new_runtime, index_server):
     index_server.clear_requests()
     assert page.call(_install, index, ["app"])["installed"] == ["app==1.0", "lib==1.0"]
     assert _files_asked(index_server) == []
+
+    index_server.page_max_age = 600  # now pages are kept too, and used while fresh
+    page.call(_uninstall_all)
+    assert page.call(_install, index, ["app"])["cache"][2] == 6
+    page.call(_uninstall_all)
+    assert page.call(_install, index, ["app"])["cached"] == ["app", "lib"]
+
+
+def _pages_asked(index_server) -> list[tuple[str | None, int]]:
+    """(If-None-Match, status) of each project page request."""
+    found = [r for r in index_server.requests if r.path.startswith("/simple/")]
+    return [(r.header("If-None-Match"), r.status) for r in found]
+
+
+def _age_pages(cache_dir) -> int:
+    """Make every stored page stale (received at the epoch), as time would; how many there are."""
+    pages = list((cache_dir / "files").rglob("page-*"))
+    for entry in pages:
+        page = decode(entry.read_bytes())
+        assert page is not None
+        entry.write_bytes(encode(dataclasses.replace(page, received=0.0)))
+    return len(pages)
+
+
+def test_pages_are_reused_while_fresh_and_revalidated_after(new_runtime, index_server, tmp_path):
+    index = _published(index_server)
+    index_server.page_max_age = 600  # PyPI's caching headers
+    first = new_runtime("node-314.0.7", cache=str(tmp_path))
+    first.call(_install, index, ["app"])
+    first.close()
+    index_server.clear_requests()
+    second = new_runtime("node-314.0.7", cache=str(tmp_path))
+    result = second.call(_install, index, ["app"])
+    assert result["installed"] == ["app==1.0", "lib==1.0"]
+    assert result["cache"][2] == 6  # 2 wheels, 2 metadata files, 2 pages
+    assert index_server.requests == []  # nothing asked at all
+    second.close()
+
+    publish(index_server, "lib", "2.0")  # lib's page changes, app's does not
+    assert _age_pages(tmp_path) == 2
+    index_server.clear_requests()
+    third = new_runtime("node-314.0.7", cache=str(tmp_path))
+    assert third.call(_install, index, ["app"])["installed"] == ["app==1.0", "lib==2.0"]
+    asked = sorted(_pages_asked(index_server), key=lambda a: a[1])
+    assert [status for _, status in asked] == [200, 304]  # lib changed, app did not
+    assert all(etag is not None for etag, _ in asked)  # both asked conditionally

@@ -10,6 +10,7 @@ import hashlib
 import multiprocessing
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from micropip2.install.environment import Environment
 from micropip2.installed import installed_distributions
 from micropip2.lockfiles.pyodide_packages import PyodidePackages
 from micropip2.operations import InstallOptions, Place
+from micropip2.page_cache import StoredPage, decode, encode, lifetime, storable
+from micropip2.runtime import Response
 from micropip2.runtime.host import HostRuntime
 from micropip2.store import DirectoryStore, key_for
 from micropip2.target import Target
@@ -98,9 +101,9 @@ class CountingRuntime(HostRuntime):
         super().__init__()
         self.asked: list[str] = []
 
-    async def fetch(self, url, headers=None, credentials=None):
+    async def get(self, url, headers=None, credentials=None):
         self.asked.append(url)
-        return await super().fetch(url, headers, credentials)
+        return await super().get(url, headers, credentials)
 
 
 def _file(url: str, sha256: str | None, store, headers=None) -> tuple[bytes, CountingRuntime]:
@@ -201,3 +204,117 @@ def test_a_second_environment_installs_from_the_cache(cache_on, folder, index_se
     _install(_place(folder / "three"), index_server, cache=False)
     assert any(r.path.endswith(".whl") for r in index_server.requests)
     assert asyncio.run(cache.clear()) == 4 and asyncio.run(cache.info()).entries == 0
+
+
+# -- project pages: HTTP caching rules ---------------------------------------------------------
+
+JSON_PAGE = {"Accept": "application/vnd.pypi.simple.v1+json"}
+
+
+def _page(url: str, store, headers=JSON_PAGE) -> tuple[Response, CountingRuntime]:
+    runtime = CountingRuntime()
+    response = asyncio.run(Fetcher(runtime, store=store).page(url, headers))
+    return response, runtime
+
+
+def _asked(index_server, path: str) -> list[str | None]:
+    """The If-None-Match of each request for ``path``."""
+    return [r.header("If-None-Match") for r in index_server.find(path)]
+
+
+def test_a_fresh_page_is_used_without_a_request(folder, index_server):
+    publish(index_server, "demo", "1.0")
+    index_server.page_max_age = 600
+    url = index_server.simple_url + "demo/"
+    first, runtime = _page(url, DirectoryStore(folder, max_bytes=1 << 30))
+    assert first.status == 200 and runtime.asked == [url]
+    again, runtime = _page(url, DirectoryStore(folder, max_bytes=1 << 30))
+    assert runtime.asked == [] and again.body == first.body
+    assert again.content_type == first.content_type and again.url == first.url
+
+
+def test_a_stale_page_is_revalidated_and_a_304_renews_it(folder, index_server):
+    publish(index_server, "demo", "1.0")
+    index_server.page_max_age = 1
+    url = index_server.simple_url + "demo/"
+    store = DirectoryStore(folder, max_bytes=1 << 30)
+    first, _ = _page(url, store)
+    time.sleep(1.1)
+    again, runtime = _page(url, store)
+    assert runtime.asked == [url] and again.body == first.body
+    etag = first.headers["etag"]
+    assert _asked(index_server, "/simple/demo/") == [None, etag]
+    assert index_server.find("/simple/demo/")[-1].status == 304
+    _, runtime = _page(url, store)
+    assert runtime.asked == []  # renewed: fresh again for a second
+    index_server.page_max_age = 600
+    time.sleep(1.1)
+    _, runtime = _page(url, store)
+    assert runtime.asked == [url] and index_server.find("/simple/demo/")[-1].status == 304
+    _, runtime = _page(url, store)
+    assert runtime.asked == []  # the last 304's max-age=600 applies
+
+
+def test_a_page_changed_after_max_age_is_used(folder, index_server):
+    publish(index_server, "demo", "1.0")
+    index_server.page_max_age = 1
+    url = index_server.simple_url + "demo/"
+    store = DirectoryStore(folder, max_bytes=1 << 30)
+    _page(url, store)
+    publish(index_server, "demo", "2.0")
+    time.sleep(1.1)
+    changed, _ = _page(url, store)
+    assert index_server.find("/simple/demo/")[-1].status == 200
+    assert b"demo-2.0" in changed.body
+    index_server.clear_requests()
+    again, runtime = _page(url, store)
+    assert runtime.asked == [] and again.body == changed.body  # the new page was kept
+
+
+def test_pages_not_storable_or_asked_with_credentials_are_not_kept(folder, index_server):
+    publish(index_server, "demo", "1.0")
+    url = index_server.simple_url + "demo/"
+    store = DirectoryStore(folder, max_bytes=1 << 30)
+    _page(url, store)  # the server says no-store
+    assert asyncio.run(store.entries()) == []
+    index_server.page_max_age = 600
+    _page(url, store, {**JSON_PAGE, "Authorization": "Basic dXNlcjpwdw=="})
+    assert asyncio.run(store.entries()) == []
+
+
+def test_a_damaged_page_entry_is_dropped_and_asked_again(folder, index_server):
+    publish(index_server, "demo", "1.0")
+    index_server.page_max_age = 600
+    url = index_server.simple_url + "demo/"
+    store = DirectoryStore(folder, max_bytes=1 << 30)
+    first, _ = _page(url, store)
+    [entry] = asyncio.run(store.entries())
+    path = store._path(entry.key)
+    path.write_bytes(path.read_bytes()[:-5])  # cut short
+    again, runtime = _page(url, store)
+    assert runtime.asked == [url] and again.body == first.body
+    assert decode(path.read_bytes()) is not None  # stored whole again
+
+
+def test_cache_control_rules():
+    def page(**headers: str) -> Response:
+        return Response(
+            "u", 200, "text/html", b"", {k.replace("_", "-"): v for k, v in headers.items()}
+        )
+
+    assert lifetime({"cache-control": "max-age=600, public"}) == 600
+    assert lifetime({"cache-control": "public, max-age=600", "age": "100"}) == 500
+    assert lifetime({"cache-control": "max-age=600, no-cache"}) == 0
+    assert lifetime({}) == 0
+    assert storable(page(cache_control="max-age=60"))
+    assert storable(page(etag='"x"'))  # no lifetime, but revalidatable
+    assert not storable(page(cache_control="no-store, max-age=60"))
+    assert not storable(page())  # neither lifetime nor validator
+    assert not storable(Response("u", 404, "text/html", b"", {"cache-control": "max-age=60"}))
+    stored = StoredPage(page(etag='"a"', last_modified="Tue, 01 Dec 2026 00:00:00 GMT"), 0.0)
+    assert stored.conditional_headers() == {
+        "If-None-Match": '"a"',
+        "If-Modified-Since": "Tue, 01 Dec 2026 00:00:00 GMT",
+    }
+    assert decode(encode(stored)) == stored
+    assert decode(b"not a page") is None

@@ -16,6 +16,7 @@ LAYERS = [
     "target",
     "locations",
     "headers",
+    "page_cache",
     "fetch",
     "cache",
     "wheel_fit",

@@ -115,7 +115,7 @@ class IndexClient:
         self, index: IndexURL, project: NormalizedName, url: str
     ) -> ProjectPage | None:
         headers = {"Accept": index.accept, **index.auth_headers(url)}
-        response = await self._get(index.url, url, headers)
+        response = await self._get(index.url, url, headers, page=True)
         if response.status in NOT_HERE_STATUSES:
             return None
         if response.status != 200:
@@ -184,10 +184,14 @@ class IndexClient:
         if (done.cancelled() or done.exception() is not None) and self._results.get(key) is done:
             del self._results[key]
 
-    async def _get(self, index_url: str, url: str, headers: dict[str, str]) -> Response:
-        """One GET, retried once when no answer came at all."""
+    async def _get(
+        self, index_url: str, url: str, headers: dict[str, str], page: bool = False
+    ) -> Response:
+        """One GET (a project page's through the persistent cache), retried once when no answer
+        came at all."""
+        get = self.fetcher.page if page else self.fetcher.get
         try:
-            return await self.fetcher.get(url, headers, log=self.requests)
+            return await get(url, headers, log=self.requests)
         except DownloadError as exc:
             raise IndexRequestError(
                 index_url, url, f"got no answer, twice ({_reason(exc, url)})"

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..store import Store
+
+CACHING_HEADERS = ("cache-control", "etag", "last-modified", "age")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Response:
     status: int
     content_type: str  # without parameters, lower case ("text/html")
     body: bytes
+    # The answer's HTTP caching headers (CACHING_HEADERS present, names in lower case).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -82,6 +86,12 @@ class Runtime(Protocol):
 
     def set_loaded_package(self, name: str, source: str | None) -> None:
         """Record ``name`` as loaded from ``source``; ``None`` removes the entry."""
+        ...
+
+    @property
+    def has_http_cache(self) -> bool:
+        """Whether the runtime's fetch keeps an HTTP cache and revalidates through it (browsers,
+        where a request of ours with ``If-None-Match`` would also cost a CORS preflight)."""
         ...
 
     def host_environ(self) -> Mapping[str, str]:

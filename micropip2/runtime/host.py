@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import DownloadError
 from ..store import DirectoryStore, Store
-from . import Response
+from . import CACHING_HEADERS, Response
 
 
 class HostRuntime:
@@ -56,11 +56,9 @@ class HostRuntime:
         request = urllib.request.Request(url, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=60) as answer:
-                return Response(
-                    answer.geturl(), answer.status, _content_type(answer.headers), answer.read()
-                )
+                return _response(answer.geturl(), answer.status, answer.headers, answer.read())
         except urllib.error.HTTPError as exc:
-            return Response(exc.geturl() or url, exc.code, _content_type(exc.headers), exc.read())
+            return _response(exc.geturl() or url, exc.code, exc.headers, exc.read())
         except (urllib.error.URLError, OSError) as exc:
             raise DownloadError(f"could not fetch {url}: {exc}", url=url) from exc
 
@@ -93,11 +91,20 @@ class HostRuntime:
         else:
             self._loaded[name] = source
 
+    @property
+    def has_http_cache(self) -> bool:
+        return False
+
     def host_environ(self) -> Mapping[str, str]:
         return os.environ
 
     def open_store(self, directory: str, max_bytes: int) -> Store | None:
         return DirectoryStore(directory, max_bytes=max_bytes)
+
+
+def _response(url: str, status: int, headers: Message | None, body: bytes) -> Response:
+    caching = {name: v for name in CACHING_HEADERS if headers and (v := headers.get(name))}
+    return Response(url, status, _content_type(headers), body, caching)
 
 
 def _content_type(headers: Message | None) -> str:

@@ -18,7 +18,7 @@ from pyodide.ffi import to_js
 
 from ..errors import DownloadError
 from ..store import DirectoryStore, Entry, Store, check_key
-from . import Response
+from . import CACHING_HEADERS, Response
 
 CACHE_NAME = "micropip2"  # the Cache Storage cache
 _MOUNTS: dict[str, str] = {}  # host directory -> where it is mounted (NODEFS), once each
@@ -83,8 +83,11 @@ class PyodideRuntime:
             body = (await response.arrayBuffer()).to_bytes()
         except Exception as exc:  # JsException (network error, CORS refusal, broken transfer)
             raise DownloadError(f"could not fetch {url}: {_js_reason(exc)}", url=url) from exc
-        content_type = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
-        return Response(str(response.url or url), int(response.status), content_type, body)
+        found = response.headers
+        content_type = (found.get("content-type") or "").split(";")[0].strip().lower()
+        caching = {name: str(v) for name in CACHING_HEADERS if (v := found.get(name)) is not None}
+        status = int(response.status)
+        return Response(str(response.url or url), status, content_type, body, caching)
 
     async def read_host_file(self, path: str) -> bytes:
         if not self.in_node:
@@ -128,6 +131,10 @@ class PyodideRuntime:
 
     def loaded_packages(self) -> dict[str, str]:
         return dict(self._js.loadedPackages.to_py())
+
+    @property
+    def has_http_cache(self) -> bool:
+        return not self.in_node  # browsers and workers; Node's fetch keeps nothing
 
     def host_environ(self) -> Mapping[str, str]:
         if not self.in_node:
@@ -192,13 +199,13 @@ class CacheStorageStore:
 
     async def write(self, key: str, data: bytes) -> None:
         cache = await self._open()
-        if await cache.match(_cache_url(key)) is not None:
-            return
-        await self._put(cache, key, data)
         if self._total is None:
             self._total = sum(entry.size for entry in await self.entries())
-        else:
-            self._total += len(data)
+        replaced = await cache.match(_cache_url(key))
+        if replaced is not None:
+            self._total -= int(replaced.headers.get("x-micropip2-size") or 0)
+        await self._put(cache, key, data)
+        self._total += len(data)
         if self._total > self.max_bytes:
             await self._evict()
 

@@ -246,7 +246,11 @@ class IndexServer:
     * ``files_base_url``: when set, listings point files at ``files_base_url + <quoted name>``
       (e.g. another server's ``url + "/files/"``, to model a separate file host);
     * ``api_version``: PEP 691 ``meta.api-version`` and the PEP 629 HTML meta tag;
-    * ``verbose``: log each request to stderr.
+    * ``verbose``: log each request to stderr;
+    * ``page_max_age``: when set, PyPI's caching headers: project pages (``/simple/``, ``/pypi/``)
+      carry ``Cache-Control: max-age=<page_max_age>`` and an ``ETag``, and a request whose
+      ``If-None-Match`` names the current ETag is answered ``304``; files are cacheable for a
+      year (``immutable``). Unset (the default), every response says ``no-store``.
 
     Read-only counters: ``in_flight`` (requests read but not yet answered) and
     ``max_in_flight`` (the most at once since creation or :meth:`clear_requests`; meant for
@@ -276,6 +280,7 @@ class IndexServer:
         self.files_base_url = files_base_url
         self.api_version = api_version
         self.verbose = verbose
+        self.page_max_age: int | None = None
 
         self._lock = threading.RLock()
         self._projects: dict[str, dict[str, _Dist]] = {}
@@ -727,6 +732,8 @@ class IndexServer:
                     return _Response(f.status, f.body, hdrs, delay)
             resp = self._route(method, path, query, headers)
             resp.delay = delay
+            if self.page_max_age is not None and resp.status == 200:
+                resp = self._cacheable(path, headers, resp, self.page_max_age)
             if resp.status in (200, 206):
                 for f in matching:
                     if f.kind == "truncate":
@@ -742,6 +749,21 @@ class IndexServer:
                         resp.body = _flip(resp.body)
                         break
             return resp
+
+    @staticmethod
+    def _cacheable(
+        path: str, headers: Mapping[str, str], resp: _Response, max_age: int
+    ) -> _Response:
+        if not path.startswith(("/simple/", "/pypi/")):
+            resp.headers["Cache-Control"] = "max-age=31557600, immutable, public"
+            return resp
+        etag = '"' + hashlib.sha256(resp.body).hexdigest()[:32] + '"'
+        resp.headers.update({"Cache-Control": f"max-age={max_age}, public", "ETag": etag})
+        if headers.get("if-none-match") == etag:
+            return _Response(
+                304, b"", {"Cache-Control": resp.headers["Cache-Control"], "ETag": etag}, resp.delay
+            )
+        return resp
 
     def _preflight(self, headers: Mapping[str, str], latency: float) -> _Response:
         requested = headers.get("access-control-request-headers", "")
@@ -888,8 +910,9 @@ class IndexServer:
                     }
                 )
                 files.append(entry)
+            serial = max((d.serial for d in dists), default=0)  # the project's, as on PyPI
             doc = {
-                "meta": {"api-version": self.api_version, "_last-serial": self._serial},
+                "meta": {"api-version": self.api_version, "_last-serial": serial},
                 "name": norm,
                 "files": files,
                 "versions": self._versions(norm),
@@ -1289,9 +1312,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(resp.status)
             length = resp.declared_length if resp.declared_length is not None else len(resp.body)
             out = {
+                "Cache-Control": "no-store",
                 **resp.headers,
                 "Content-Length": str(length),
-                "Cache-Control": "no-store",
                 "Access-Control-Allow-Origin": "*",
                 "Access-Control-Expose-Headers": "*",
             }

@@ -68,8 +68,11 @@ def prepare(versions: list[str]) -> dict[str, BenchDist]:
         target = dist / rel_wheel
         if not target.exists() or target.stat().st_size != micropip_wheel.stat().st_size:
             shutil.copyfile(micropip_wheel, target)
-        micropip = wheel_lock_entry(
-            target, Target.from_lock_info(lock.info or {}), url=rel_wheel, present=()
+        micropip = wheel_lock_entry(  # depends on packaging, which the lock has
+            target,
+            Target.from_lock_info(lock.info or {}),
+            url=rel_wheel,
+            present=[e.name for e in lock.packages],
         )
         text = lock_text(lock.info or {}, [*lock.packages, micropip])
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -94,10 +97,80 @@ def _prune(bench_dir: Path, keep: Path, max_age_s: float = 24 * 3600) -> None:
             shutil.rmtree(d, ignore_errors=True)
 
 
-def boot(dist: BenchDist) -> PyodideRuntime:
-    rt = PyodideRuntime(
-        RuntimeSpec("node", dist.version), lockfile=dist.lockfile, echo_output=False
-    )
+def boot_lockfile(dist: BenchDist, wheels: list[Path]) -> str:
+    """The benchmark lockfile with ``wheels`` in place of the dist's versions of their projects.
+
+    For a set that must boot with a newer dependency than the dist's (corpus.toml
+    ``boot_with``); written next to the benchmark lockfile. Returns its path relative to the
+    dist dir (``dist.lockfile`` itself when ``wheels`` is empty).
+    """
+    if not wheels:
+        return dist.lockfile
+    root = DIST_ROOT / dist.version
+    lock = read_lock(root / dist.lockfile)
+    target = Target.from_lock_info(lock.info or {})
+    names = [e.name for e in lock.packages]
+    added = []
+    for wheel in wheels:
+        rel = f"{BENCH_SUBDIR}/{wheel.name}"
+        if not (root / rel).exists():
+            shutil.copyfile(wheel, root / rel)
+        added.append(wheel_lock_entry(root / rel, target, url=rel, present=names))
+    text = lock_text(lock.info or {}, [*lock.packages, *added])  # the later entry of a name wins
+    rel_lock = f"{BENCH_SUBDIR}/{hashlib.sha256(text.encode()).hexdigest()[:16]}/pyodide-lock.json"
+    (root / rel_lock).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel_lock).write_text(text, encoding="utf-8")
+    os.utime((root / rel_lock).parent)
+    return rel_lock
+
+
+def target(dist: BenchDist) -> Target:
+    """The interpreter of the dist (tags, markers), from its benchmark lockfile's ``info``."""
+    return Target.from_lock_info(read_lock(DIST_ROOT / dist.version / dist.lockfile).info or {})
+
+
+def fits(dist: BenchDist, filename: str) -> bool:
+    """Can the dist's interpreter install the wheel ``filename``?"""
+    from packaging.utils import parse_wheel_filename
+
+    tags = target(dist).tag_rank
+    return any(t in tags for t in parse_wheel_filename(filename)[3])
+
+
+def boot(
+    dist: BenchDist,
+    cache: bool | Path = False,
+    *,
+    kind: str = "node",
+    lockfile: str | None = None,
+    packages: tuple[str, ...] = ("micropip2",),
+    static=None,
+    user_data_dir: Path | None = None,
+) -> PyodideRuntime:
+    """A fresh Pyodide on Node, or in a new Chromium page (``kind="chrome"``).
+
+    ``cache`` is micropip2's persistent cache: a directory (Node), ``True`` (its default place:
+    Cache Storage in Chromium), or off. ``lockfile`` (default: the benchmark lockfile) and
+    ``packages`` (loaded at boot) are the runner's. Chromium needs ``static``, the static server
+    of the dist dirs (``make_static_server()``), and runs in the profile ``user_data_dir``
+    (kept by the caller: a second runtime in it is a new page in the same profile).
+    """
+    spec = RuntimeSpec(kind, dist.version)
+    options: dict = {
+        "lockfile": lockfile or dist.lockfile,
+        "packages": packages,
+        "echo_output": False,
+        "cache": cache,
+    }
+    if kind == "chrome":
+        if static is None:
+            raise ValueError("a chrome runtime needs the static server (make_static_server())")
+        options.update(
+            base_url=static.url(f"/dist/{dist.version}/"),
+            server=static,
+            user_data_dir=user_data_dir,
+        )
+    rt = PyodideRuntime(spec, **options)
     try:
         return rt.wait_ready()
     except BaseException:

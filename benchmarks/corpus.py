@@ -28,6 +28,8 @@ import venv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from tests.support.index_server import IndexServer
 from tests.support.pypi_files import pip_download, sha256_of
 
@@ -82,6 +84,34 @@ class RecordedSet:
     imports: list[str]
     resolution: dict[str, list[str]]  # pyodide version -> ["name==version", ...] (uv's)
     files: list[RecordedFile] = field(default_factory=list)
+    # from corpus.toml (how the set is benchmarked; see the comments there)
+    pyodide: tuple[str, ...] | None = None  # the only Pyodide versions it resolves on, or all
+    why_not: str = ""  # why not on the others
+    boot_with: tuple[str, ...] = ()  # "name==version" loaded at boot instead of the dist's
+    backtracking: bool = False  # a greedy resolver cannot solve it
+
+    def skip_reason(self, pyodide: str) -> str | None:
+        """Why the set is not benchmarked on ``pyodide``, or None when it is."""
+        if self.pyodide is None or pyodide in self.pyodide:
+            return None
+        only = ", ".join(self.pyodide)
+        return f"{self.name} resolves on Pyodide {only} only: {self.why_not or 'see corpus.toml'}"
+
+    def boot_files(self, target_fits) -> list[RecordedFile]:
+        """The recorded files of ``boot_with``: per pin the first one ``target_fits(filename)``."""
+        out = []
+        for pin in self.boot_with:
+            name, _, version = pin.partition("==")
+            key = canonicalize_name(name)
+            match = [
+                f
+                for f in self.files
+                if f.project == key and f.version == version and target_fits(f.filename)
+            ]
+            if not match:
+                raise CorpusError(f"{self.name}: boot_with {pin} has no recorded file that fits")
+            out.append(match[0])
+        return out
 
     @property
     def projects(self) -> list[str]:
@@ -101,6 +131,7 @@ def load_set(name: str) -> RecordedSet:
     if not path.exists():
         raise CorpusError(f"{path} is missing: run python -m scripts.record_corpus --set {name}")
     data = tomllib.loads(path.read_text(encoding="utf-8"))
+    options = load_spec()["set"].get(name, {})
     files = [
         RecordedFile(
             project=f["project"],
@@ -121,6 +152,10 @@ def load_set(name: str) -> RecordedSet:
         imports=list(data.get("imports", [])),
         resolution={k: list(v) for k, v in data.get("resolution", {}).items()},
         files=files,
+        pyodide=tuple(options["pyodide"]) if "pyodide" in options else None,
+        why_not=options.get("why_not", ""),
+        boot_with=tuple(options.get("boot_with", ())),
+        backtracking=bool(options.get("backtracking", False)),
     )
 
 
@@ -206,6 +241,22 @@ def replay_server(
         raise
 
 
+def widen_listen_backlog(size: int = 128) -> None:
+    """Let the replay server queue many new connections at once.
+
+    ``socketserver.TCPServer`` listens with a backlog of 5: when a client opens 16
+    connections at once (Node's fetch does: it has no per-host limit), the kernel drops the
+    SYNs that do not fit (``nstat``: TcpExtListenOverflows) and the client retries them
+    after Linux's initial 1 s retransmission timeout, which adds a whole second and a
+    second round trip to some runs. A real index or CDN does not do that.
+    """
+    from tests.support import index_server
+
+    index_server._HTTPServer.request_queue_size = max(
+        size, index_server._HTTPServer.request_queue_size
+    )
+
+
 # --------------------------------------------------------------------------------------
 # uv (the reference resolver), from PyPI through pip into build/bench-tools/
 
@@ -245,8 +296,9 @@ def uv_compile(
     index_url: str | None = None,
     constraints: list[str] | None = None,
     extra_args: list[str] | None = None,
+    platform: str = "wasm32-pyodide2025",
 ) -> tuple[int, list[str], str]:
-    """``uv pip compile`` for Pyodide (wasm32-pyodide2025), wheels only.
+    """``uv pip compile`` for Pyodide (wasm32-pyodide2025, or another ``platform``), wheels only.
 
     Returns (exit code, ["name==version", ...] sorted, uv's stderr). ``index_url=None`` means
     uv's default index (PyPI).
@@ -261,7 +313,7 @@ def uv_compile(
             "compile",
             str(reqs),
             "--python-platform",
-            "wasm32-pyodide2025",
+            platform,
             "--python-version",
             python_version,
             "--only-binary",

@@ -34,6 +34,7 @@ Both use :class:`tests.support.index_server.RequestRecord` (``method``, ``time``
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,12 +44,23 @@ def _counted(records: Iterable[Any]) -> list[Any]:
 
 
 def ratios(new: Any, old: Any) -> str:
-    """``new`` against ``old`` (results with ``wall_s``, ``requests``, ``round_trips``)."""
+    """``new`` against ``old`` (results with ``wall_s``, ``requests``, ``round_trips``,
+    ``bytes``)."""
     return (
         f"wall x{new.wall_s / old.wall_s:.2f}"
         f"  requests x{new.requests / max(old.requests, 1):.2f}"
         f"  round trips x{new.round_trips / max(old.round_trips, 1):.2f}"
+        f"  MB x{new.bytes / max(old.bytes, 1):.2f}"
     )
+
+
+def geometric_mean(values: list[float]) -> float:
+    """The geometric mean of positive ``values``.
+
+    >>> round(geometric_mean([0.5, 2.0, 1.0]), 6)
+    1.0
+    """
+    return math.prod(values) ** (1 / len(values))
 
 
 def request_count(records: Iterable[Any]) -> int:

@@ -373,26 +373,10 @@ def first_line(text: str | None, limit: int = 140) -> str | None:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def widen_listen_backlog(size: int = 128) -> None:
-    """Let the replay server queue many new connections at once.
-
-    ``socketserver.TCPServer`` listens with a backlog of 5: when a client opens 16
-    connections at once (Node's fetch does: it has no per-host limit), the kernel drops the
-    SYNs that do not fit (``nstat``: TcpExtListenOverflows) and the client retries them
-    after Linux's initial 1 s retransmission timeout, which adds a whole second and a
-    second round trip to some runs. A real index or CDN does not do that.
-    """
-    from tests.support import index_server
-
-    index_server._HTTPServer.request_queue_size = max(
-        size, index_server._HTTPServer.request_queue_size
-    )
-
-
 class Bench:
     def __init__(self, args):
         self.args = args
-        widen_listen_backlog()
+        corpus.widen_listen_backlog()
         self.dist = bench_runtime.prepare([args.pyodide])[args.pyodide]
         self.set = corpus.load_set(SET)
         self.server = corpus.replay_server(self.set, offline=args.offline)

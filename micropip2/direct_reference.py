@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .errors import InvalidRequirementError
+from .locations import scheme_of, split_url
 
 _SCHEMES = ("http", "https", "file", "emfs")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -50,7 +51,7 @@ def _looks_like_location(text: str) -> bool:
     if " @ " in text or text.startswith("@"):
         return False
     path = text.split("#", 1)[0].split("?", 1)[0]
-    scheme = urlsplit(path).scheme
+    scheme = scheme_of(path)
     return path.endswith(".whl") or scheme in _SCHEMES or path.startswith(("./", "../", "/"))
 
 
@@ -58,14 +59,21 @@ def _from_location(
     text: str, location: str, name: NormalizedName | None, extras: frozenset[str]
 ) -> DirectWheel:
     url, _, fragment = location.partition("#")
-    scheme = urlsplit(url).scheme
+    parts = split_url(url)
+    if parts is None:
+        raise InvalidRequirementError(
+            f"cannot install {text!r}: {url!r} is not a valid URL (a host in [...] must be a "
+            "complete IPv6 address, a port a number)",
+            requirement=text,
+        )
+    scheme = parts.scheme
     if scheme and scheme not in _SCHEMES:
         raise InvalidRequirementError(
             f"cannot install {text!r}: the {scheme!r} scheme is not supported (use http, https, "
             "file, emfs or a relative URL)",
             requirement=text,
         )
-    filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    filename = unquote(parts.path.rsplit("/", 1)[-1])
     if not filename.endswith(".whl"):
         raise InvalidRequirementError(
             f"cannot install {text!r}: {filename or url!r} is not a wheel (.whl); micropip2 "

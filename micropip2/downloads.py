@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .fetch import Fetcher
-from .plan import PlanItem, Source
+from .plan import PlanItem
 from .wheel_file import WheelFile, read_wheel
 
 HeadersFor = Callable[[str, str | None], Mapping[str, str]]  # (url, index_url) -> headers
@@ -31,7 +31,6 @@ class _Wanted:
     sha256: str | None
     size: int | None
     headers: Mapping[str, str]
-    pinned: bool
 
 
 class WheelFiles:
@@ -52,17 +51,15 @@ class WheelFiles:
         sha256: str | None,
         size: int | None,
         index_url: str | None = None,
-        pinned: bool = False,
         limit: asyncio.Semaphore | None = None,
     ) -> None:
         """Begin downloading and validating ``url`` (once, however often this is called). With no
         ``limit`` the request is on the wire when this returns; with one, it waits its turn.
-        ``pinned``: the sha256 comes from a lock (see :func:`read_wheel`)."""
+        A wheel promised a ``sha256`` (by a lock, an index or a URL) is pinned by it once checked
+        (see :func:`read_wheel`)."""
         if url in self._ready:
             return
-        wanted = _Wanted(
-            url, filename, what, sha256, size, self.headers_for(url, index_url), pinned
-        )
+        wanted = _Wanted(url, filename, what, sha256, size, self.headers_for(url, index_url))
         if limit is None:
             self.fetcher.start(url, wanted.headers, sha256)
         future = asyncio.ensure_future(self._read(wanted, limit))
@@ -77,7 +74,6 @@ class WheelFiles:
             sha256=item.sha256,
             size=item.size,
             index_url=item.index_url,
-            pinned=item.source is Source.LOCKFILE and bool(item.sha256),
         )
 
     def done(self, url: str) -> WheelFile | None:
@@ -110,7 +106,8 @@ class WheelFiles:
         # the event loop, so answers the resolver waits for are handled first.
         async with self._cpu_turns:
             await asyncio.sleep(0)
-            return read_wheel(wanted.filename, fetched.data, pinned=wanted.pinned), fetched.sha256
+            pinned = bool(wanted.sha256)  # and checked by the fetch layer
+            return read_wheel(wanted.filename, fetched.data, pinned=pinned), fetched.sha256
 
     def _forget_failure(self, url: str, done: asyncio.Future[tuple[WheelFile, str]]) -> None:
         if (done.cancelled() or done.exception() is not None) and self._ready.get(url) is done:

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import re
 
-_USERINFO = re.compile(r"//[^/@\s]*@")
+# ``//user:password@`` (the password may hold an unencoded "/", "#", "?" or "@": up to the last
+# "@" of the word), or ``//user@``.
+_USERINFO = re.compile(r"//(?:[^/@\s'\":]*:[^\s'\"]*|[^/@\s'\"]*)@")
 
 
 def without_credentials(text: str) -> str:
-    """``text`` with the user:password part of every URL in it removed."""
+    """``text`` with the user:password part of every URL in it removed (the one scrubber: every
+    error message, requirement and URL a :class:`Micropip2Error` carries goes through it)."""
     return _USERINFO.sub("//", text)
 
 
-class Micropip2Error(Exception):
-    """Base class of every error micropip2 raises on purpose.
+class Micropip2Error(ValueError):
+    """Base class of every error micropip2 raises on purpose. It is a ``ValueError``, as
+    micropip's install failures are: callers written for micropip (marimo) catch only that.
 
     Attributes (``None`` when they do not apply): ``requirement`` (the requirement text asked
     for), ``project`` (a project name), ``url``, ``file`` (a file name). The message, the
@@ -88,6 +92,18 @@ class InvalidWheelError(Micropip2Error):
 
 class InstallConflictError(Micropip2Error):
     """Installing would replace something that the caller did not ask to replace."""
+
+
+class ProtectedPackageError(InstallConflictError):
+    """The change would remove or replace micropip2 itself or a distribution it needs.
+
+    ``chain`` says why it is needed ("micropip2 -> resolvelib"); ``action`` is "uninstall" or
+    "replace"."""
+
+    def __init__(self, message: str, *, chain: str, action: str, **facts: str | None) -> None:
+        super().__init__(message, **facts)
+        self.chain = chain
+        self.action = action
 
 
 class InstallFailedError(Micropip2Error):

@@ -17,7 +17,13 @@ the sha256 and size they were promised). It owns:
   store first and kept there once verified; an entry is hashed again when read and dropped if
   it does not match; project pages are kept and reused by HTTP's caching rules
   (:meth:`Fetcher.page`); nothing fetched with credentials (an ``Authorization`` header, or the
-  ``include`` credentials mode) is stored. A store that fails is treated as empty.
+  ``include`` credentials mode) is stored. A store that fails is treated as empty;
+* credentials written in a URL (``https://user:password@host/...``, which the Fetch API refuses
+  and which must never be shown or recorded): :func:`without_url_credentials` takes them out
+  where the URL enters micropip2 and every request for exactly that URL (or its PEP 658
+  ``.metadata``) carries them as ``Authorization: Basic``. They stay in this interpreter's
+  memory only; a URL that still holds credentials when it reaches the fetch layer is treated
+  the same way.
 """
 
 from __future__ import annotations
@@ -33,8 +39,9 @@ from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from .errors import DownloadError, HashMismatchError, InvalidOptionError
+from .locations import basic_authorization, scheme_of, split_credentials
 from .page_cache import StoredPage, decode, encode, page_key, storable
-from .runtime import Response, Runtime
+from .runtime import Enough, Response, Runtime
 from .store import Store, key_for
 
 NETWORK_ATTEMPTS = 2  # one retry when no answer came; HTTP statuses are answers, never retried
@@ -60,6 +67,36 @@ class Fetched:
 
 Observer = Callable[[FetchEvent], None]
 
+# URL (without credentials, without fragment) -> the Authorization value its URL carried.
+_URL_AUTHORIZATION: dict[str, str] = {}
+METADATA_SUFFIX = ".metadata"  # PEP 658: a file's metadata is at <file url>.metadata
+
+
+def without_url_credentials(url: str) -> str:
+    """``url`` without its ``user:password@``; the credentials are kept (in memory, for this
+    interpreter) and sent as ``Authorization: Basic`` with every request for exactly that URL
+    and its PEP 658 ``.metadata`` file, and nowhere else."""
+    plain, user, password = split_credentials(url)
+    if user is not None:
+        _URL_AUTHORIZATION[plain.split("#", 1)[0]] = basic_authorization(user, password)
+    return plain
+
+
+def with_url_credentials(
+    url: str, headers: Mapping[str, str] | None
+) -> tuple[str, Mapping[str, str] | None]:
+    """(``url`` without credentials, ``headers`` plus the ``Authorization`` its credentials
+    make, if any); credentials in the URL itself take precedence over an index's."""
+    url = without_url_credentials(url)
+    bare = url.split("#", 1)[0]
+    authorization = _URL_AUTHORIZATION.get(bare) or _URL_AUTHORIZATION.get(
+        bare.removesuffix(METADATA_SUFFIX) if bare.endswith(METADATA_SUFFIX) else ""
+    )
+    if authorization is None:
+        return url, headers
+    others = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+    return url, {**others, "Authorization": authorization}
+
 
 class Fetcher:
     """Requests and downloads for one operation (an install, a sync, a lock check)."""
@@ -82,20 +119,31 @@ class Fetcher:
         self.observers = observers
         self.store = store
         self.requests: list[str] = []  # every URL actually requested, in order (retries included)
+        # Project pages this fetcher answered (for :mod:`micropip2.resolutions`): the store key
+        # and body sha256 of each kept one, and the URL of each that could not be kept.
+        self.pages_read: dict[str, str] = {}
+        self.pages_not_kept: list[str] = []
         self._files: dict[str, asyncio.Future[Fetched]] = {}
 
     async def get(
-        self, url: str, headers: Mapping[str, str] | None = None, log: list[str] | None = None
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        log: list[str] | None = None,
+        *,
+        enough: Enough | None = None,
     ) -> Response:
         """One GET of an http(s) URL, whatever the status; retried once when no answer came.
         Raises :class:`DownloadError` when both attempts got no answer. Each attempt is also
-        appended to ``log`` when given."""
+        appended to ``log`` when given. ``enough``: read only a prefix of the body
+        (:meth:`Runtime.get`)."""
+        url, headers = with_url_credentials(url, headers)
         for attempt in range(1, NETWORK_ATTEMPTS + 1):
             self.requests.append(url)
             if log is not None:
                 log.append(url)
             try:
-                return await self.runtime.get(url, headers, self.fetch_credentials)
+                return await self.runtime.get(url, headers, self.fetch_credentials, enough=enough)
             except DownloadError:
                 if attempt == NETWORK_ATTEMPTS:
                     raise
@@ -110,23 +158,34 @@ class Fetcher:
         first and the request goes out only if it has no such file."""
         if url in self._files:
             return
+        sent, headers = with_url_credentials(url, headers)
         if self.store is not None and sha256:
-            future = asyncio.ensure_future(self._stored_or_fetched(url, headers, sha256))
+            future = asyncio.ensure_future(self._stored_or_fetched(sent, headers, sha256))
         else:
-            future = asyncio.ensure_future(self._fetched(url, headers))
+            future = asyncio.ensure_future(self._fetched(sent, headers))
         future.add_done_callback(lambda done: self._forget_failure(url, done))
         self._files[url] = future
 
     async def page(
-        self, url: str, headers: Mapping[str, str] | None = None, log: list[str] | None = None
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        log: list[str] | None = None,
+        *,
+        enough: Enough | None = None,
+        decides: bool = True,
     ) -> Response:
         """:meth:`get` for a project page, through the persistent cache by HTTP's caching rules
         (:mod:`micropip2.page_cache`): a fresh stored page is the answer without a request; a
         stale one makes the request conditional (except where the runtime's own HTTP cache
         revalidates) and a ``304`` renews it; a storable ``200`` is kept. Pages asked for with
-        credentials are neither read from nor kept in the store."""
+        credentials are neither read from nor kept in the store. ``decides``: the answer can
+        change a resolution (a speculative hint cannot), so it is recorded in
+        :attr:`pages_read` or :attr:`pages_not_kept`."""
+        url, headers = with_url_credentials(url, headers)
         if self.store is None or self._credentialed(headers):
-            return await self.get(url, headers, log)
+            self._note_not_kept(url, decides)
+            return await self.get(url, headers, log, enough=enough)
         key = page_key(url, headers)
         blob = await self._read(key)
         stored = decode(blob) if blob is not None else None
@@ -135,18 +194,29 @@ class Fetcher:
         now = time.time()
         if stored is not None and stored.fresh(now):
             self._emit(FetchEvent("cached", url, len(stored.response.body)))
-            return stored.response
+            return self._note_read(key, stored.response, decides)
         ask = dict(headers or {})
         if stored is not None and not self.runtime.has_http_cache:
             ask.update(stored.conditional_headers())
-        response = await self.get(url, ask, log)
+        response = await self.get(url, ask, log, enough=enough)
         if response.status == 304 and stored is not None:
             renewed = stored.renewed(response, now)
             await self._write(key, encode(renewed))
-            return renewed.response
-        if storable(response):
-            await self._write(key, encode(StoredPage(response, now)))
+            return self._note_read(key, renewed.response, decides)
+        if not storable(response):
+            self._note_not_kept(url, decides)
+            return response
+        await self._write(key, encode(StoredPage(response, now)))
+        return self._note_read(key, response, decides)
+
+    def _note_read(self, key: str, response: Response, decides: bool) -> Response:
+        if decides:
+            self.pages_read[key] = sha256_hex(response.body)
         return response
+
+    def _note_not_kept(self, url: str, decides: bool) -> None:
+        if decides:
+            self.pages_not_kept.append(url)
 
     async def stored(self, sha256: str) -> bytes | None:
         """The store's file of this sha256, hashed again; None if absent or not matching."""
@@ -204,7 +274,7 @@ class Fetcher:
 
     def _send(self, url: str, headers: Mapping[str, str] | None) -> Awaitable[bytes]:
         """An http(s) request is sent before this returns; local files are read when awaited."""
-        scheme = urlsplit(url).scheme
+        scheme = scheme_of(url)
         if scheme == "emfs":
             return _read_emfs(unquote(urlsplit(url).path))
         if scheme == "file":
@@ -273,7 +343,18 @@ def _check(what: str, url: str, fetched: Fetched, sha256: str | None, size: int 
 
 async def _read_emfs(path: str) -> bytes:
     try:
+        if Path(path).exists() and not Path(path).is_file():  # a device would never end
+            raise DownloadError(
+                f"could not read {path!r} in the Emscripten file system: it is not a regular file",
+                url=path,
+            )
         return Path(path).read_bytes()
+    except (OverflowError, MemoryError) as exc:
+        raise DownloadError(
+            f"could not read {path!r} in the Emscripten file system: too large "
+            f"({type(exc).__name__})",
+            url=path,
+        ) from None
     except OSError as exc:
         raise DownloadError(
             f"could not read {path!r} in the Emscripten file system: {exc.strerror}", url=path

@@ -16,6 +16,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from .headers import parse_headers
 
 INSTALLER_NAME = "micropip2"
+MOCK_INSTALLER = "micropip2 mock package"  # INSTALLER of add_mock_package's distributions
 SOURCE_FILE = "micropip2.json"  # our provenance record inside .dist-info (kind, url, sha256, size)
 
 
@@ -82,6 +83,8 @@ def describe(dist: Distribution) -> InstalledDist | None:
 
 def _source(dist: Distribution, installer: str) -> str:
     """Where a distribution came from, as precisely as its metadata tells."""
+    if installer == MOCK_INSTALLER:
+        return "mock package" if isinstance(dist, PathDistribution) else "mock package (in memory)"
     if installer == INSTALLER_NAME:
         record = json.loads(dist.read_text(SOURCE_FILE) or "{}")
         return f"{record.get('kind', 'url')}: {record.get('url', 'unknown')}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from packaging.utils import canonicalize_name
+
 from .installed import InstalledDist
 
 
@@ -17,7 +19,20 @@ class InstalledPackage:
 
 
 class PackageList(dict[str, InstalledPackage]):
-    """Normalized name -> :class:`InstalledPackage`; prints as a table."""
+    """Normalized name -> :class:`InstalledPackage`; prints as a table.
+
+    Lookups normalise the name they are given (PEP 503), as micropip's list does:
+    ``"Typing_Extensions" in micropip2.list()`` and ``listing["Typing_Extensions"]`` find
+    ``typing-extensions``."""
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(canonicalize_name(name))
+
+    def __getitem__(self, name: str) -> InstalledPackage:
+        return super().__getitem__(canonicalize_name(name))
+
+    def get(self, name: str, default: InstalledPackage | None = None) -> InstalledPackage | None:  # type: ignore[override]
+        return super().get(canonicalize_name(name), default)
 
     @classmethod
     def from_installed(cls, dists: Iterable[InstalledDist]) -> PackageList:

@@ -1,27 +1,41 @@
 """The package manager behind the public functions: settings, and one method per public
-function, each handing over to :mod:`micropip2.operations`."""
+function, each handing over to :mod:`micropip2.operations` (mock packages: :mod:`.mocks`).
+
+The methods take what micropip's callers pass them (micropip 0.11.1's signatures): a JS array
+(a ``JsProxy``) wherever a list of strings is expected, and any truthy value (PyScript's JS
+options object) for a flag."""
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import operations
+from . import mocks, operations
+from .errors import InvalidOptionError, InvalidRequirementError
+from .errors import without_credentials as credentials_removed
+from .fetch import Fetcher, without_url_credentials
 from .install.environment import Environment
 from .installed import installed_distributions
 from .listing import PackageList
+from .locations import has_scheme
 from .lockfiles.load import LockRef, load_lock
 from .lockfiles.model import Format
 from .lockfiles.pyodide_packages import PyodidePackages
+from .mocks import ModuleSource
 from .operations import InstallOptions, InstallReport, Place, Say
 from .runtime import Runtime, current_runtime
 from .target import Target
 
 if TYPE_CHECKING:
     from .index.client import Strategy
+    from .plan import Plan
+    from .requirements_files import Collected
 
-__all__ = ["InstallReport", "PackageManager"]
+__all__ = ["DEFAULT_MANAGER", "InstallReport", "PackageManager"]
 
 
 class PackageManager:
@@ -72,14 +86,16 @@ class PackageManager:
         return Place(self.runtime, self.target, self.environment, lambda: self.pyodide_packages)
 
     def set_index_urls(self, urls: str | Iterable[str]) -> None:
-        self.index_urls = [urls] if isinstance(urls, str) else builtins.list(urls)
+        """The indexes ``install`` asks when it is given none (see docs/indexes.md)."""
+        self.index_urls = _texts(urls, "index_urls")
 
     def set_constraints(self, constraints: Iterable[str]) -> None:
-        self.constraints = builtins.list(constraints)
+        """PEP 508 constraints every ``install`` applies (with those it is given)."""
+        self.constraints = _texts(constraints, "constraints")
 
     async def install(
         self,
-        requirements: str | Iterable[str],
+        requirements: str | Iterable[str] = (),
         keep_going: bool = False,
         deps: bool = True,
         credentials: str | None = None,
@@ -94,29 +110,89 @@ class PackageManager:
         index_strategy: Strategy = "first-index",
         lockfile: LockRef | None = None,
         cache: bool = True,
+        requirements_file: str | None = None,
     ) -> InstallReport:
         """Resolve ``requirements`` (names, ``name[extra]>=1``, URLs, ``name @ url``) for this
         interpreter and install the result, all or nothing. ``lockfile`` (a lock as :meth:`sync`
         takes it) offers its pinned files as preferred candidates, ahead of the indexes. With
         ``dry_run``, the report's ``plan`` is exactly what an install would run. ``cache=False``
-        neither reads nor fills the persistent cache (:mod:`micropip2.cache`)."""
-        urls = self.index_urls if index_urls is None else index_urls
+        neither reads nor fills the persistent cache (:mod:`micropip2.cache`).
+
+        As micropip's, ``keep_going`` is the second positional parameter; flags are taken by
+        truthiness and lists may be JS arrays, so ``install(packages, {keep_going: true})``
+        (PyScript) and ``install.callKwargs(reqs, {keep_going: true})`` (from JS) work.
+
+        ``requirements_file`` is a pip requirements file (a URL, a path, or its text: anything
+        with a line break), read as pip reads ``-r`` (:mod:`micropip2.requirements_files`): its
+        requirements join ``requirements``, its ``-c`` files the constraints; its ``--index-url``
+        replaces the default indexes (not ``index_urls`` given here), ``--extra-index-url``s
+        follow them; ``--pre`` sets ``pre``; a ``--hash`` turns on hash checking for every file
+        the install writes."""
+        wanted = _texts(requirements, "requirements")
+        collected = None
+        if requirements_file is not None:
+            collected = await self._read_requirements_file(requirements_file)
+            wanted += collected.requirements
+            pre = pre or collected.pre
+            hashes = {**collected.url_hashes, **(hashes or {})}
         options = InstallOptions(
-            constraints=[*self.constraints, *(constraints or [])],
+            constraints=[
+                *self.constraints,
+                *_texts(constraints or [], "constraints"),
+                *(collected.constraints if collected is not None else ()),
+                *mocks.in_memory_pins(),
+            ],
             hashes=hashes,
-            index_urls=[urls] if isinstance(urls, str) else builtins.list(urls),
+            index_urls=_index_urls(self.index_urls, index_urls, collected),
             index_strategy=index_strategy,
             credentials=credentials,
-            pre=pre,
-            deps=deps,
-            reinstall=reinstall,
-            keep_going=keep_going,
-            cache=cache,
+            pre=bool(pre),
+            deps=bool(deps),
+            reinstall=bool(reinstall),
+            keep_going=bool(keep_going),
+            cache=bool(cache),
         )
-        texts = [requirements] if isinstance(requirements, str) else builtins.list(requirements)
+        from .request import without_credentials  # a wheel URL's user:password leaves it here
+
+        texts = [without_credentials(text) for text in wanted]
         return await operations.install(
-            texts, options, self.place, lockfile=lockfile, dry_run=dry_run, say=_printer(verbose)
+            texts,
+            options,
+            self.place,
+            lockfile=lockfile,
+            dry_run=dry_run,
+            say=_printer(verbose),
+            vet=_hash_check(collected),
         )
+
+    async def _read_requirements_file(self, given: str) -> Collected:
+        """A requirements file given as its text, a path in the Emscripten file system, or a
+        URL (on Node, also a path of the host), with the files it names; the lines whose
+        markers do not hold here left out."""
+        from .requirements_files import Collected, read_async
+
+        if not isinstance(given, str):
+            raise InvalidOptionError(
+                f"requirements_file is a URL, a path or the file's text; got {type(given).__name__}"
+            )
+        if "\n" in given:
+            read = await read_async("<requirements text>", Collected(), self._read_text, text=given)
+        else:
+            read = await read_async(given, Collected(), self._read_text)
+        return read.applicable(self.target.marker_holds)
+
+    async def _read_text(self, location: str) -> str:
+        if not has_scheme(location) and Path(location).is_file():
+            data = Path(location).read_bytes()
+        else:
+            url = without_url_credentials(location)
+            data = (await Fetcher(self.runtime).file(url, what="the requirements file")).data
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidRequirementError(
+                f"the requirements file {credentials_removed(location)} is not UTF-8 text ({exc})"
+            ) from None
 
     async def sync(
         self,
@@ -129,10 +205,12 @@ class PackageManager:
         """Make the environment hold exactly ``lock``'s packages (a pyodide-lock.json or
         pylock.toml, given as URL, path, text or dict): no index is asked, every missing file is
         downloaded at once and hash-checked, and the changes are made all together or not at all.
-        Packages the lock does not list are uninstalled (except micropip2 and what it needs)."""
+        Packages the lock does not list are uninstalled (except micropip2 and what it needs,
+        and mock packages held in memory)."""
         loaded = await load_lock(lock, self.runtime)
+        place = replace(self.place, installed=mocks.without_in_memory_mocks)
         return await operations.sync(
-            loaded, self.place, dry_run=dry_run, cache=cache, say=_printer(verbose)
+            loaded, place, dry_run=dry_run, cache=cache, say=_printer(verbose)
         )
 
     def freeze(self, format: Format = "pyodide-lock", *, base_url: str | None = None) -> str:
@@ -144,16 +222,110 @@ class PackageManager:
         return operations.freeze(self.place, format, base_url)
 
     def list(self) -> PackageList:
+        """Every installed distribution (mock packages too), by normalized name; ``in`` and
+        ``[]`` normalise the name they are given."""
         return PackageList.from_installed(installed_distributions().values())
 
     def uninstall(
         self, packages: str | Iterable[str], *, verbose: bool | int = False
     ) -> builtins.list[str]:
-        """Remove the named distributions (all together); unknown names only warn."""
-        names = [packages] if isinstance(packages, str) else builtins.list(packages)
-        return operations.uninstall(names, self.place, _printer(verbose))
+        """Remove the named distributions (all together); unknown names only warn. Returns the
+        names removed. Synchronous, as micropip's."""
+        names = _texts(packages, "packages")
+        say = _printer(verbose)
+        removed: builtins.list[str] = []
+        in_memory = [name for name in names if mocks.in_memory(name)]
+        for name in in_memory:
+            removed.append(mocks.remove_mock(name, self.environment))
+            say(f"Removed the mock package {removed[-1]}")
+        rest = [name for name in names if name not in in_memory]
+        return removed + (operations.uninstall(rest, self.place, say) if rest else [])
+
+    def add_mock_package(
+        self,
+        name: str,
+        version: str,
+        *,
+        modules: Mapping[str, ModuleSource] | None = None,
+        persistent: bool = False,
+    ) -> None:
+        """Make ``name`` ``version`` count as installed without a wheel: requirements on it are
+        satisfied, ``list()`` shows it, and its ``modules`` import (module name -> source text,
+        or a function that fills the module; default: one empty module named after the
+        project). In memory for this interpreter only, or with ``persistent`` written into
+        site-packages. A mock of the same name is replaced."""
+        chosen = _from_js(modules)
+        if chosen is not None and not isinstance(chosen, Mapping):
+            raise InvalidOptionError(
+                f"modules must be a dict of module name -> source, not {type(chosen).__name__}",
+                project=name,
+            )
+        mocks.add_mock(
+            name, version, chosen, persistent=bool(persistent), environment=self.environment
+        )
+
+    def list_mock_packages(self) -> builtins.list[str]:
+        """The names of the mock packages."""
+        return mocks.mock_names()
+
+    def remove_mock_package(self, name: str) -> None:
+        """Remove a mock package (its modules leave ``sys.modules``); refuses real packages."""
+        mocks.remove_mock(name, self.environment)
 
 
 def _printer(verbose: bool | int | None) -> Say:
     """pip-like progress lines on stdout when ``verbose``."""
     return print if verbose else (lambda line: None)
+
+
+def _index_urls(
+    default: builtins.list[str], given: object, collected: Collected | None
+) -> builtins.list[str]:
+    """``install``'s ``index_urls``, else a requirements file's ``--index-url``, else the
+    default; then the file's ``--extra-index-url``s (pip's order)."""
+    if given is not None:
+        base = _texts(given, "index_urls")
+    elif collected is not None and collected.index_url is not None:
+        base = [collected.index_url]
+    else:
+        base = default
+    return [*base, *(collected.extra_index_urls if collected is not None else ())]
+
+
+def _hash_check(collected: Collected | None) -> Callable[[Plan], None] | None:
+    """pip's hash-checking mode for a requirements file that gives hashes."""
+    if collected is None or not collected.hash_checking:
+        return None
+    from .requirements_files import check_plan_hashes
+
+    return functools.partial(check_plan_hashes, collected=collected)
+
+
+def _from_js(value: object) -> object:
+    """A JS value as Python (``JsProxy.to_py()``: a JS array becomes a list); Python values and
+    JS strings (which arrive as ``str``) as they are."""
+    to_py = getattr(value, "to_py", None)
+    return to_py() if callable(to_py) else value
+
+
+def _texts(value: object, what: str) -> builtins.list[str]:
+    """A string, or an iterable of strings (a list, a tuple, a JS array), as a list."""
+    value = _from_js(value)
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, Iterable):
+        raise InvalidOptionError(
+            f"{what} must be a string or a list of strings; got {type(value).__name__}"
+        )
+    items = builtins.list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise InvalidOptionError(
+                f"{what} must hold strings; it holds {item!r} ({type(item).__name__})"
+            )
+    return items
+
+
+DEFAULT_MANAGER = PackageManager()
+"""The manager of the running interpreter, behind ``micropip2.install`` and the others (and
+behind ``import micropip`` after ``micropip2.install_as_micropip()``)."""

@@ -12,7 +12,7 @@ import sys
 import warnings
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -32,6 +32,8 @@ from .lockfiles.pyodide_packages import PyodidePackages
 from .lockfiles.render import render_lock
 from .lockfiles.sync import plan_sync
 from .plan import Action, Plan, PlanItem
+from .protected import refuse_removing
+from .resolutions import StoredResolution, keep, resolution_key, reusable
 from .runtime import Runtime
 from .store import Store
 from .target import Target
@@ -121,7 +123,26 @@ async def resolving(
 ) -> AsyncIterator[Resolution]:
     """Resolve ``requirements`` into a Plan. With ``downloads`` (an install, not a dry run), the
     wheels resolution expects to choose start downloading while it runs; the speculative
-    fetches still under way are waited for when the block ends."""
+    fetches still under way are waited for when the block ends.
+
+    With the persistent cache on, a resolution made before in the same situation whose pages
+    are all still fresh is reused without resolving, and a new one is kept for next time
+    (:mod:`micropip2.resolutions`)."""
+    store = _store(runtime, options.cache, say)
+    fetcher = Fetcher(
+        runtime,
+        fetch_credentials=options.credentials,
+        observers=(_printer(say),),
+        store=store,
+    )
+    key = None
+    if store is not None:
+        key = resolution_key(requirements, _deciding(options), target, installed, pyodide_packages)
+        reused = await reusable(store, key)
+        if reused is not None:
+            say("Using the cached resolution (every page it read is unchanged)")
+            yield Resolution(reused.plan, reused.notes, WheelFiles(fetcher))
+            return
     # Resolution is imported when first needed: sync, freeze and list do without it (cold start).
     from .index.client import IndexClient
     from .request import build_request
@@ -133,12 +154,6 @@ async def resolving(
     from .resolve.to_plan import plan_install
 
     request = build_request(requirements, options.constraints, options.hashes, target)
-    fetcher = Fetcher(
-        runtime,
-        fetch_credentials=options.credentials,
-        observers=(_printer(say),),
-        store=_store(runtime, options.cache, say),
-    )
     client = IndexClient(fetcher, list(options.index_urls), strategy=options.index_strategy)
     files = WheelFiles(fetcher, headers_for=client.auth_headers)
     lookups = Lookups(client, files)
@@ -155,6 +170,9 @@ async def resolving(
         crawl = Crawl(knowledge, downloads=downloads)
         resolved = await resolve(request.requirements, knowledge, crawl, resolver_options)
         plan = plan_install(resolved, installed, request.user_names, reinstall=options.reinstall)
+        if store is not None and key is not None:
+            found = StoredResolution(plan, resolved.notes, dict(fetcher.pages_read))
+            await keep(store, key, found, not_kept=fetcher.pages_not_kept)
         yield Resolution(plan, resolved.notes, files)
     finally:
         await lookups.close()
@@ -168,8 +186,10 @@ async def install(
     lockfile: LockRef | None = None,
     dry_run: bool = False,
     say: Say = lambda line: None,
+    vet: Callable[[Plan], None] | None = None,
 ) -> InstallReport:
-    """``lockfile``'s pinned files are offered ahead of the indexes, over the distribution's."""
+    """``lockfile``'s pinned files are offered ahead of the indexes, over the distribution's.
+    ``vet`` sees the Plan before anything is written, and may refuse it by raising."""
     pyodide_packages = place.pyodide_packages()
     if lockfile is not None:
         lock = await load_lock(lockfile, place.runtime)
@@ -186,6 +206,8 @@ async def install(
         say=say,
     ) as resolution:
         plan = resolution.plan
+        if vet is not None:
+            vet(plan)
         report = InstallReport(plan, dry_run=dry_run, warnings=list(resolution.notes))
         for note in resolution.notes:
             warnings.warn(f"micropip2.install: {note}", stacklevel=3)
@@ -246,6 +268,7 @@ def uninstall(names: Sequence[str], place: Place, say: Say) -> list[str]:
             warnings.warn(f"micropip2: {name!r} is not installed; skipped", stacklevel=3)
         elif dist not in found:
             found.append(dist)
+    refuse_removing(found, installed)  # micropip2 and what it needs (micropip2.protected)
     removed = [dist.display_name for dist in found]  # read before the files go
     remove(found, place.environment)
     for dist in found:
@@ -298,6 +321,11 @@ def _sync_summary(report: InstallReport) -> str:
     lines += [f"{verb[1]} {item.name} {item.version}" for item in removed]
     lines.append(f"{len(report.unchanged)} already at the locked version")
     return "\n".join(lines)
+
+
+def _deciding(options: InstallOptions) -> dict[str, object]:
+    """The options that decide a resolution's answer (all but whether the cache is used)."""
+    return {name: value for name, value in asdict(options).items() if name != "cache"}
 
 
 def _printer(say: Say) -> Callable[[FetchEvent], None]:

@@ -1,10 +1,18 @@
 """The user's request (requirement strings, constraints, hashes) turned into resolver
-requirements."""
+requirements.
+
+Whatever reaches a request is checked for its type here (requirements, constraints, ``hashes``):
+a wrong one is an :class:`InvalidOptionError` naming it, never a raw ``TypeError``, for every
+caller of :mod:`micropip2.operations` (the public functions also check their list arguments, JS
+arrays included, in :mod:`micropip2.manager`). Credentials written in a wheel URL are taken out
+of the requirement here (:func:`micropip2.fetch.without_url_credentials`): nothing downstream
+(the plan, the report, the records, freeze) ever holds them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PackagingRequirement
@@ -12,8 +20,15 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 
 from .direct_reference import DirectWheel, parse_direct
-from .errors import IncompatibleWheelError, InvalidRequirementError, Micropip2Error
+from .errors import (
+    IncompatibleWheelError,
+    InvalidOptionError,
+    InvalidRequirementError,
+    Micropip2Error,
+)
+from .fetch import without_url_credentials
 from .index.models import ProjectFile
+from .locations import split_credentials
 from .resolve.candidates import URL, Candidate, Requirement
 from .target import Target
 from .wheel_fit import check_wheel_tags
@@ -30,6 +45,78 @@ class Request:
         return {r.name for r in self.requirements}
 
 
+# -- the public functions' arguments -------------------------------------------------------------
+
+
+def requirement_texts(value: Any, what: str = "requirements") -> list[str]:
+    """``install``'s requirements: one string, or an iterable (a list, a JS array) of strings;
+    credentials in wheel URLs taken out."""
+    return [without_credentials(text) for text in _strings(value, what, "'rich' or ['rich>=13']")]
+
+
+def constraint_texts(value: Any, what: str = "constraints") -> list[str]:
+    """Constraints: ``None``, one string, or an iterable of strings."""
+    return [] if value is None else _strings(value, what, "['dep<2']")
+
+
+def _strings(value: Any, what: str, example: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if value is None or isinstance(value, bytes | bytearray | Mapping) or not _iterable(value):
+        raise InvalidOptionError(
+            f"{what} must be a string or a list of strings, like {example}; got "
+            f"{type(value).__name__} {_short(value)}"
+        )
+    found = list(value)
+    wrong = [item for item in found if not isinstance(item, str)]
+    if wrong:
+        raise InvalidOptionError(
+            f"{what} must be strings, like {example}; got {type(wrong[0]).__name__} "
+            f"{_short(wrong[0])}"
+        )
+    return found
+
+
+def _iterable(value: Any) -> bool:
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def caller_hashes(value: Any, what: str = "hashes") -> dict[str, str] | None:
+    """``hashes``: ``None``, or a mapping of a wheel URL, file name or project name to a
+    sha256 hex digest (URLs compared without their credentials)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InvalidOptionError(
+            f"{what} must map wheel URLs, file names or project names to sha256 hex strings, "
+            f"like {{'rich': '<64 hex digits>'}}; got {type(value).__name__} {_short(value)}"
+        )
+    return {split_credentials(k)[0]: v for k, v in value.items()}
+
+
+def without_credentials(text: str) -> str:
+    """A requirement with the ``user:password@`` of its wheel URL taken out (and handed to the
+    fetch layer, which sends it to that URL only); others unchanged."""
+    direct = parse_direct(text)
+    if direct is None or split_credentials(direct.url)[1] is None:
+        return text
+    return text.strip().replace(direct.url, without_url_credentials(direct.url), 1)
+
+
+# -- the request ----------------------------------------------------------------------------------
+
+
 def build_request(
     texts: Iterable[str],
     constraints: Iterable[str],
@@ -38,7 +125,8 @@ def build_request(
 ) -> Request:
     requirements: list[Requirement] = []
     url_candidates: dict[NormalizedName, Candidate] = {}
-    for text in texts:
+    hashes = caller_hashes(hashes)
+    for text in requirement_texts(texts):
         direct = parse_direct(text)
         if direct is None:
             requirements.append(_named(text))
@@ -84,7 +172,7 @@ def _named(text: str) -> Requirement:
 def _constraints(texts: Iterable[str]) -> dict[NormalizedName, SpecifierSet]:
     """pip's ``-c`` semantics: a constraint narrows a project's versions if it is needed at all."""
     found: dict[NormalizedName, SpecifierSet] = {}
-    for text in texts:
+    for text in constraint_texts(texts):
         requirement = _named(text)
         if requirement.extras:
             raise InvalidRequirementError(

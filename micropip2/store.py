@@ -1,11 +1,12 @@
 """Where verified files are kept between interpreters: the persistent cache's storage.
 
 A :class:`Store` holds blobs by key: ``sha256-<hex>`` for a file (its own digest, so an entry
-can always be checked against its name) and ``page-<hex>`` for a project page (a digest of its
-URL; the blob carries its body's digest, :mod:`micropip2.page_cache`). Whoever reads an entry
-(:class:`~micropip2.fetch.Fetcher`) checks it and drops it if it does not match. Nothing here
-decides *what* is stored; that, and the rule that nothing fetched with credentials is stored,
-belong to the fetch layer. Writing a key again replaces its entry.
+can always be checked against its name), ``page-<hex>`` for a project page (a digest of its
+URL; the blob carries its body's digest, :mod:`micropip2.page_cache`) and ``resolution-<hex>``
+for a resolution's Plan (a digest of everything that decided it, :mod:`micropip2.resolutions`).
+Whoever reads an entry (:class:`~micropip2.fetch.Fetcher`) checks it and drops it if it does not
+match. Nothing here decides *what* is stored; that, and the rule that nothing fetched with
+credentials is stored, belong to the fetch layer. Writing a key again replaces its entry.
 
 :class:`DirectoryStore` keeps one file per entry in a directory (on Node, a host directory the
 runtime mounts; on a plain host, any directory). Writes go to a temporary name and are renamed
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB
-_KEY = re.compile(r"^(sha256|page)-[0-9a-f]{64}$")
+_KEY = re.compile(r"^(sha256|page|resolution)-[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class DirectoryStore:
 
     async def write(self, key: str, data: bytes) -> None:
         path = self._path(key)
+        if len(data) > self.max_bytes:
+            return  # larger than the whole cache: not kept, rather than evicting everything
         try:
             replaced = path.stat().st_size
         except FileNotFoundError:

@@ -5,7 +5,9 @@ For each set this
 1. asks uv (pinned in corpus.toml, installed with pip into build/bench-tools/) for the set's
    closure on Pyodide: ``uv pip compile --python-platform wasm32-pyodide2025`` with Python
    3.13 (Pyodide 0.29.5) and 3.14 (for 314.0.7: uv has no 2026 platform; the sets are pure
-   Python, so the choices are the same as for a 2026 target), wheels only;
+   Python, so the choices are the same as for a 2026 target), wheels only; a set may name
+   only some targets (``pyodide``) and another platform for uv (``uv_platform``, checked:
+   every pin must have a file the target installs), see corpus.toml;
 2. looks every project of the closure up in PyPI's JSON API (``/pypi/<name>/json``) and
    chooses versions by the rules in corpus.toml (uv's picks, the versions the test dists
    preinstall, the newest usable releases, and explicit ranges);
@@ -68,17 +70,16 @@ def _fits(tag: Tag, platforms: set[str], minor: int) -> bool:
     return tag.interpreter == f"cp3{minor}" and tag.abi in (f"cp3{minor}", "none")
 
 
-def usable(filename: str) -> bool:
-    """Can some Pyodide target (0.29.5 or 314.0.7) install this file?"""
+def usable(filename: str, pyodide: str | None = None) -> bool:
+    """Can some Pyodide target (0.29.5 or 314.0.7; or only ``pyodide``) install this file?"""
     if not filename.endswith(".whl"):
         return False
     try:
         _n, _v, _b, tags = parse_wheel_filename(filename)
     except Exception:
         return False
-    return any(
-        _fits(t, platforms, minor) for t in tags for _py, platforms, minor in TARGETS.values()
-    )
+    targets = [TARGETS[pyodide]] if pyodide is not None else list(TARGETS.values())
+    return any(_fits(t, platforms, minor) for t in tags for _py, platforms, minor in targets)
 
 
 # --------------------------------------------------------------------------------------
@@ -177,14 +178,35 @@ def preinstalled_versions() -> dict[str, set[str]]:
     return out
 
 
-def uv_resolutions(requirements: list[str]) -> dict[str, list[str]]:
+def uv_resolutions(
+    requirements: list[str], targets: list[str], platform: str | None = None
+) -> dict[str, list[str]]:
+    """uv's resolution for each Pyodide target (for ``platform`` instead, when given)."""
     out = {}
-    for pyodide, (py, _p, _m) in TARGETS.items():
-        code, pins, err = corpus.uv_compile(requirements, python_version=py)
+    for pyodide in targets:
+        py = TARGETS[pyodide][0]
+        code, pins, err = corpus.uv_compile(
+            requirements, python_version=py, platform=platform or "wasm32-pyodide2025"
+        )
         if code != 0:
             raise CorpusError(f"uv could not resolve {requirements} for Python {py}:\n{err}")
         out[pyodide] = pins
     return out
+
+
+def check_installable(name: str, resolution: dict[str, list[str]]) -> None:
+    """Every pin of a resolution made for another platform has a file its Pyodide can install."""
+    for pyodide, pins in resolution.items():
+        for pin in pins:
+            project, version = pin.split("==")
+            if not any(
+                usable(f["filename"], pyodide)
+                for f in pypi_project(project)["releases"].get(version, [])
+            ):
+                raise CorpusError(
+                    f"{name}: uv picked {pin}, which has no file Pyodide {pyodide} can install; "
+                    "add a constraint to the set's requirements"
+                )
 
 
 def record_set(name: str, spec: dict) -> dict:
@@ -192,14 +214,21 @@ def record_set(name: str, spec: dict) -> dict:
     defaults = spec.get("defaults", {})
     newest, window = int(defaults.get("newest", 3)), int(defaults.get("window", 10))
     ranges = {canonicalize_name(k): v for k, v in s.get("ranges", {}).items()}
-    log(f"{name}: resolving {s['requirements']} with uv")
-    resolution = uv_resolutions(s["requirements"])
+    targets = list(s.get("pyodide", TARGETS))
+    platform = s.get("uv_platform")
+    log(f"{name}: resolving {s['requirements']} with uv for Pyodide {', '.join(targets)}")
+    resolution = uv_resolutions(s["requirements"], targets, platform)
+    if platform:
+        check_installable(name, resolution)
     resolved: dict[str, set[str]] = {}
     for pins in resolution.values():
         for pin in pins:
             n, v = pin.split("==")
             resolved.setdefault(canonicalize_name(n), set()).add(v)
     pre = preinstalled_versions()
+    for pin in s.get("boot_with", []):
+        n, v = pin.split("==")
+        pre.setdefault(canonicalize_name(n), set()).add(v)
     files = []
     for project in sorted(set(resolved) | set(ranges)):
         data = pypi_project(project)

@@ -101,9 +101,9 @@ class CountingRuntime(HostRuntime):
         super().__init__()
         self.asked: list[str] = []
 
-    async def get(self, url, headers=None, credentials=None):
+    async def get(self, url, headers=None, credentials=None, *, enough=None):
         self.asked.append(url)
-        return await super().get(url, headers, credentials)
+        return await super().get(url, headers, credentials, enough=enough)
 
 
 def _file(url: str, sha256: str | None, store, headers=None) -> tuple[bytes, CountingRuntime]:
@@ -197,7 +197,8 @@ def test_a_second_environment_installs_from_the_cache(cache_on, folder, index_se
     index_server.clear_requests()
     _install(_place(folder / "two"), index_server)
     asked = sorted(r.path for r in index_server.requests if r.method == "GET")
-    assert asked == ["/simple/app/", "/simple/lib/"]  # pages only: wheels and metadata cached
+    # pages and JSON API hints only: wheels and metadata cached (the server says no-store)
+    assert asked == ["/pypi/app/json", "/pypi/lib/json", "/simple/app/", "/simple/lib/"]
     info = asyncio.run(cache.info())
     assert info.enabled and info.entries == 4  # two wheels, two metadata files
     index_server.clear_requests()
@@ -318,3 +319,96 @@ def test_cache_control_rules():
     }
     assert decode(encode(stored)) == stored
     assert decode(b"not a page") is None
+
+
+# -- resolutions -----------------------------------------------------------------------------
+
+
+def _resolve(place: Place, index_server, **options) -> tuple[operations.InstallReport, list[str]]:
+    """A dry run with the cache (unless ``cache=False``): its report and what it said."""
+    said: list[str] = []
+    opts = InstallOptions(index_urls=[index_server.simple_url], **options)
+    report = asyncio.run(operations.install(["app"], opts, place, dry_run=True, say=said.append))
+    return report, said
+
+
+REUSED = "Using the cached resolution (every page it read is unchanged)"
+
+
+def _stored_resolutions(cache_dir: Path) -> list[Path]:
+    return list((cache_dir / "files").rglob("resolution-*"))
+
+
+def test_a_resolution_is_reused_while_its_pages_are_fresh(cache_on, folder, index_server):
+    publish(index_server, "app", "1.0", ["lib>=1"])
+    publish(index_server, "lib", "1.0")
+    index_server.page_max_age = 600
+    _install(_place(folder / "one"), index_server)
+    assert len(_stored_resolutions(cache_on)) == 1
+    index_server.clear_requests()
+    second = _place(folder / "two")
+    reused, said = _resolve(second, index_server)
+    assert REUSED in said and index_server.requests == []
+    fresh, said = _resolve(second, index_server, cache=False)
+    assert REUSED not in said
+    assert reused.plan == fresh.plan  # the same Plan a fresh resolution makes
+    assert [i.name for i in reused.plan.changes] == ["app", "lib"]
+    index_server.clear_requests()
+    _install(second, index_server)  # installs from the reused Plan: no request at all
+    assert index_server.requests == []
+    assert sorted(installed_distributions([str(folder / "two/site-packages")])) == ["app", "lib"]
+
+
+def test_a_resolution_is_not_reused_in_another_situation(cache_on, folder, index_server):
+    publish(index_server, "app", "1.0", ["lib>=1"])
+    publish(index_server, "lib", "1.0")
+    publish(index_server, "lib", "2.0b1")
+    index_server.page_max_age = 600
+    place = _place(folder / "one")
+    _resolve(place, index_server)
+    _, said = _resolve(place, index_server, pre=True)  # another option
+    assert REUSED not in said
+    _, said = _resolve(place, index_server, constraints=["lib<2"])
+    assert REUSED not in said
+    _install(place, index_server)  # reuses the first one; then, with app and lib installed:
+    report, said = _resolve(place, index_server)
+    assert REUSED not in said and report.plan.changes == ()
+    assert len(_stored_resolutions(cache_on)) == 4
+
+
+def test_a_changed_page_makes_a_new_resolution(cache_on, folder, index_server):
+    publish(index_server, "app", "1.0", ["lib>=1"])
+    publish(index_server, "lib", "1.0")
+    index_server.page_max_age = 1
+    place = _place(folder / "one")
+    first, _ = _resolve(place, index_server)
+    publish(index_server, "lib", "2.0")
+    time.sleep(1.1)  # pages stale: the resolution is not reused, pages are revalidated
+    second, said = _resolve(place, index_server)
+    assert REUSED not in said
+    assert {i.name: i.version for i in first.plan.changes}["lib"] == "1.0"
+    assert {i.name: i.version for i in second.plan.changes}["lib"] == "2.0"
+
+
+def test_no_resolution_is_kept_from_pages_that_were_not(cache_on, folder, index_server):
+    publish(index_server, "app", "1.0", ["lib>=1"])
+    publish(index_server, "lib", "1.0")
+    place = _place(folder / "one")
+    _resolve(place, index_server)  # the server says no-store: pages not kept, nor the resolution
+    assert _stored_resolutions(cache_on) == []
+    index_server.page_max_age = 600
+    _resolve(place, index_server, credentials="include")  # asked with credentials
+    assert _stored_resolutions(cache_on) == []
+    _resolve(place, index_server)
+    assert len(_stored_resolutions(cache_on)) == 1
+
+
+def test_no_resolution_is_kept_when_a_file_needs_credentials(cache_on, folder, index_server):
+    index_server.require_auth("user", "s3cret", "/files/*")
+    index_server.files_base_url = index_server.url.replace("://", "://user:s3cret@") + "/files/"
+    publish(index_server, "app", "1.0")
+    index_server.page_max_age = 600
+    report, _ = _resolve(_place(folder / "one"), index_server)
+    assert [i.name for i in report.plan.changes] == ["app"]
+    assert "s3cret" not in report.plan.changes[0].url
+    assert _stored_resolutions(cache_on) == []  # a fresh interpreter would not have them

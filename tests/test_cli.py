@@ -7,7 +7,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from benchmarks.corpus import replay_server
 from micropip2.target import Target
 from tests.support.locks import lock_text, read_lock, wheel_lock_entry
+from tests.support.pylock_check import checked_pylock
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -97,7 +97,7 @@ def test_lock_writes_both_formats_with_index_and_distribution_packages(version, 
         *lock_args(version, rich_index, "--dist-url", FAKE_DIST_URL, "--format", "pylock")
     )
     assert as_toml.returncode == 0, as_toml.stderr
-    pylock = tomllib.loads(as_toml.stdout)
+    pylock = checked_pylock(as_toml.stdout)  # packaging's PEP 751 reader accepts it
     assert pylock["lock-version"] == "1.0"
     assert {p["name"].replace("_", "-"): p["version"] for p in pylock["packages"]} == expected
     urls = {p["name"]: p["wheels"][0]["url"] for p in pylock["packages"]}

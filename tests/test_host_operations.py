@@ -190,3 +190,40 @@ def test_sync_plans_install_keep_and_remove_and_runs_that_plan(place, index_serv
     assert real.plan == dry.plan
     assert (real.installed, real.removed) == (list(dry.plan.changes), list(dry.plan.removals))
     assert sorted(place.installed()) == ["kept", "new"]
+
+
+# -- dependency hints from the PyPI JSON API ------------------------------------------------
+
+
+def test_a_wrong_json_api_hint_still_installs_the_right_dependencies(place, index_server):
+    publish(index_server, "app", "1.0", ["lib"])
+    publish(index_server, "lib", "1.0")
+    publish(index_server, "decoy", "1.0")
+    index_server.json_api_requires["app"] = ["decoy"]  # the JSON API disagrees with the wheel
+    report = _install(place, ["app"], index_server)
+    assert sorted(i.name for i in report.installed) == ["app", "lib"]
+    assert index_server.count("/simple/decoy/") == 1  # the guess was followed, and cost a request
+    assert sorted(installed_distributions([str(place.environment.site_packages)])) == [
+        "app",
+        "lib",
+    ]
+
+
+def test_hints_start_each_level_a_round_trip_sooner(place, index_server):
+    from benchmarks.metrics import round_trips
+
+    for name, child in (("a", "b"), ("b", "c"), ("c", "d"), ("d", None)):
+        publish(index_server, name, "1.0", [child] if child else [])
+    index_server.latency = 0.3
+    _install(place, ["a"], index_server, dry_run=True)
+    # pages and hints of a, b, c, d one level each, then d's metadata: a tree 4 deep costs 5
+    # round trips; page then metadata at each level (no hints) would cost 8
+    assert round_trips(index_server.requests) <= 4 + 2
+
+
+def test_an_index_without_a_json_api_is_asked_as_before(place, index_server):
+    publish(index_server, "app", "1.0", ["lib"])
+    publish(index_server, "lib", "1.0")
+    index_server.fail("/pypi/*", 404)
+    report = _install(place, ["app"], index_server)
+    assert sorted(i.name for i in report.installed) == ["app", "lib"]

@@ -48,7 +48,12 @@ class ScriptedRuntime:
         self.gate: asyncio.Event | None = None
 
     async def get(
-        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        credentials: str | None = None,
+        *,
+        enough=None,
     ) -> Response:
         self.credentials = credentials
         self.seen.append((url, dict(headers or {})))

@@ -21,6 +21,7 @@ from micropip2.lockfiles.model import Lock, LockedFile, LockEntry
 from micropip2.lockfiles.render import render_lock
 from micropip2.target import Target
 from tests.support.publish import publish
+from tests.support.pylock_check import checked_pylock
 from tests.support.wheels import WheelSpec, build_wheel
 
 T314 = Target.for_pyodide("314.0.7")
@@ -84,7 +85,7 @@ def test_both_formats_round_trip_and_pyodide_lock_accepts_what_is_written():
         and spec.packages["lib"].tool == {}
     )
     as_toml = render_lock(lock, "pylock", T314)
-    doc = tomllib.loads(as_toml)
+    doc = checked_pylock(as_toml)  # packaging's PEP 751 reader accepts it
     assert doc["lock-version"] == "1.0" and doc["requires-python"] == "==3.14.*"
     assert doc["packages"][1]["wheels"][0]["hashes"] == {"sha256": "ab" * 32}
     assert (
@@ -257,7 +258,7 @@ def test_freeze_lists_every_installed_distribution_and_sync_restores_it(mp, inde
     ]
 
     pylock = mp.call(_install_and_freeze, index, "pylock")
-    assert tomllib.loads(pylock)["lock-version"] == "1.0"
+    assert checked_pylock(pylock)["lock-version"] == "1.0"
     mp.call(_uninstall, ["app", "lib"])
     result = mp.call(_sync, pylock)
     assert sorted(result["installed"]) == ["app 1.0", "lib 1.0"] and result["removed"] == []
@@ -485,4 +486,5 @@ def test_sync_takes_a_lock_url_with_relative_file_names_and_a_path(mp, index_ser
     pylock = render_lock(
         parse_lock(_server_lock(index_server, info, ["one"])), "pylock", Target.from_lock_info(info)
     )
+    checked_pylock(pylock)
     assert mp.call(_sync_from, "/tmp/pylock.toml", pylock) == [["one 1.0"], "1.0"]

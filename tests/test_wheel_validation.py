@@ -87,3 +87,23 @@ def test_sha384_record_hashes_are_accepted():
 def test_wheel_minor_version_above_ours_is_accepted():
     filename, data = simple_wheel(wheel_version="1.9")
     assert read_wheel(filename, data).name == "demo"
+
+
+def test_a_member_is_checked_against_the_directory_as_it_is_inflated():
+    import struct
+    import zipfile
+    from io import BytesIO
+
+    filename, data = simple_wheel()
+    info = zipfile.ZipFile(BytesIO(data)).infolist()[0]
+    wrong_crc = struct.pack("<L", info.CRC ^ 1)
+    central = data.rindex(struct.pack("<L", info.CRC))  # the central directory's copy
+    bad_crc = data[:central] + wrong_crc + data[central + 4 :]
+    with pytest.raises(InvalidWheelError, match="cannot be extracted .*CRC-32"):
+        read_wheel(filename, bad_crc)
+    # a directory that announces fewer bytes than the member inflates to
+    size_at = central + 8  # CRC-32, compressed size, then uncompressed size
+    smaller = struct.pack("<L", max(info.file_size - 1, 0))
+    lying = data[:size_at] + smaller + data[size_at + 4 :]
+    with pytest.raises(InvalidWheelError, match="cannot be extracted"):
+        read_wheel(filename, lying)

@@ -28,6 +28,7 @@ from ..errors import DownloadError, HashMismatchError, InvalidOptionError, Inval
 from ..fetch import Fetcher
 from ..runtime import Response
 from .errors import IndexRequestError
+from .hints import Hint, info_complete, json_api_url, parse_hint
 from .models import ProjectFile, ProjectPage
 from .pages import parse_project_page
 from .urls import IndexURL, origin_of, parse_index_urls
@@ -124,6 +125,29 @@ class IndexClient:
             project, response.url, response.content_type, response.body, index_url=index.url
         )
 
+    # -- dependency hints (PyPI JSON API) --------------------------------------------------------
+
+    async def hint(self, name: str) -> Hint | None:
+        """The newest release's version and Requires-Dist from the first index with a PyPI JSON
+        API (:mod:`micropip2.index.hints`); None when there is none, or on any failure: a hint
+        is optional and never an error."""
+        project = _project_name(name)
+        found = ((i, url) for i in self.indexes if (url := json_api_url(i, project)) is not None)
+        index, url = next(found, (None, None))
+        if index is None or url is None:
+            return None
+        return await self._once("hint", url, lambda: self._fetch_hint(index, url))
+
+    async def _fetch_hint(self, index: IndexURL, url: str) -> Hint | None:
+        headers = {"Accept": "application/json", **index.auth_headers(url)}
+        try:
+            response = await self.fetcher.page(
+                url, headers, log=self.requests, enough=info_complete, decides=False
+            )
+        except DownloadError:
+            return None
+        return parse_hint(response.body) if response.status == 200 else None
+
     # -- metadata files ------------------------------------------------------------------------
 
     async def metadata(self, file: ProjectFile) -> bytes | None:
@@ -214,7 +238,10 @@ def _merge(project: NormalizedName, pages: list[ProjectPage]) -> ProjectPage:
         for file in page.files:
             files.setdefault(file.filename, file)
     return ProjectPage(
-        project, tuple(files.values()), tuple(url for page in pages for url in page.index_urls)
+        project,
+        tuple(files.values()),
+        tuple(url for page in pages for url in page.index_urls),
+        tuple(refused for page in pages for refused in page.refused),
     )
 
 

@@ -28,9 +28,21 @@ class ProjectFile:
 
 
 @dataclass(frozen=True)
+class RefusedFile:
+    """A file an index listed at a location it may not point to (a local file, a device, a
+    ``javascript:`` URL, plain http from an https page: micropip2.locations decides). Never a
+    candidate; kept so that an error can say why nothing fits."""
+
+    filename: str
+    url: str  # as the page gave it (made absolute when it could be), without credentials
+    reason: str
+
+
+@dataclass(frozen=True)
 class ProjectPage:
     """A project's files on one index (or several, with the "all indexes" strategy)."""
 
     name: NormalizedName
     files: tuple[ProjectFile, ...]
     index_urls: tuple[str, ...]  # where the files came from
+    refused: tuple[RefusedFile, ...] = ()  # files listed where an index may not point

@@ -4,6 +4,12 @@ The parser is chosen by the content type the server answered with, never by what
 some indexes answer HTML to a request that preferred JSON (PEP 691 allows it). File URLs are made
 absolute against the page's final URL (after redirects) and their ``#sha256=`` fragment is moved
 into :attr:`ProjectFile.sha256`.
+
+Every location a page gives (file URLs, ``<base href>``) must pass
+:func:`micropip2.locations.refusal_for_index_link` (http(s) only; https from an https page,
+except to a loopback host): a file that does not becomes a :class:`RefusedFile`, never a
+candidate. Credentials written in a file URL are taken out of it and handed to the fetch layer
+(:func:`micropip2.fetch.without_url_credentials`), which sends them to that URL only.
 """
 
 from __future__ import annotations
@@ -11,15 +17,16 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Callable, Iterable, Mapping
-from html.parser import HTMLParser
 from typing import Any, NoReturn
-from urllib.parse import unquote, urldefrag, urlsplit
+from urllib.parse import unquote, urldefrag
 
 from packaging.utils import canonicalize_name
 
 from .. import locations
+from ..fetch import without_url_credentials
+from ..locations import refusal_for_index_link
 from .errors import IndexPageError
-from .models import ProjectFile, ProjectPage
+from .models import ProjectFile, ProjectPage, RefusedFile
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
@@ -33,6 +40,8 @@ SUPPORTED_API_MAJOR = "1"  # PEP 629 / PEP 691: a different major version must n
 
 # What a link on a PEP 503 page must end with to be a distribution (other links are navigation).
 _DISTRIBUTION_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".egg")
+
+Listed = ProjectFile | RefusedFile
 
 
 def parse_project_page(
@@ -56,7 +65,12 @@ def parse_project_page(
             f"{SIMPLE_JSON} (PEP 691), {SIMPLE_HTML} or {TEXT_HTML} (PEP 503), or {PLAIN_JSON} "
             "(the PyPI JSON API); is this URL a package index?"
         )
-    return ProjectPage(name=project, files=tuple(files), index_urls=(index_url,))
+    return ProjectPage(
+        name=project,
+        files=tuple(f for f in files if isinstance(f, ProjectFile)),
+        index_urls=(index_url,),
+        refused=tuple(f for f in files if isinstance(f, RefusedFile)),
+    )
 
 
 def parse_simple_json(
@@ -64,18 +78,26 @@ def parse_simple_json(
 ) -> list[ProjectFile]:
     """The files of a PEP 691 JSON project page."""
     page = _Page(url, SIMPLE_JSON)
-    return _simple_json_files(page, canonicalize_name(name), _load_json(page, body), index_url)
+    return _usable(
+        _simple_json_files(page, canonicalize_name(name), _load_json(page, body), index_url)
+    )
 
 
 def parse_simple_html(url: str, body: bytes, *, index_url: str = "") -> list[ProjectFile]:
     """The files of a PEP 503 HTML project page."""
-    return _simple_html_files(_Page(url, TEXT_HTML), body, index_url)
+    return _usable(_simple_html_files(_Page(url, TEXT_HTML), body, index_url))
 
 
 def parse_json_api(name: str, url: str, body: bytes, *, index_url: str = "") -> list[ProjectFile]:
     """The files of a PyPI JSON API document (``/pypi/<name>/json``, or one version's)."""
     page = _Page(url, PLAIN_JSON)
-    return _json_api_files(page, canonicalize_name(name), _load_json(page, body), index_url)
+    return _usable(
+        _json_api_files(page, canonicalize_name(name), _load_json(page, body), index_url)
+    )
+
+
+def _usable(files: list[Listed]) -> list[ProjectFile]:
+    return [file for file in files if isinstance(file, ProjectFile)]
 
 
 class _Page:
@@ -89,9 +111,21 @@ class _Page:
         raise IndexPageError(self.url, self.content_type, reason)
 
     def absolute(self, href: str, base: str | None = None) -> tuple[str, str]:
-        """(absolute URL without fragment, fragment) of a link on this page."""
-        url, fragment = urldefrag(locations.href(base or self.url, href.strip()))
+        """(absolute URL without fragment, fragment) of a link on this page; the URL still
+        holds any credentials written in it (see :meth:`link`)."""
+        joined = locations.href(base or self.url, href.strip())
+        try:
+            url, fragment = urldefrag(joined or href.strip())
+        except ValueError:  # not a URL at all: link() refuses it
+            return joined or href.strip(), ""
         return url, fragment
+
+    def link(self, href: str, base: str | None = None) -> tuple[str, str, str | None]:
+        """(absolute URL without fragment and credentials, fragment, why it is refused or
+        ``None``) of a file link on this page."""
+        url, fragment = self.absolute(href, base)
+        refusal = refusal_for_index_link(self.url, url)
+        return without_url_credentials(url) if refusal is None else url, fragment, refusal
 
 
 def _load_json(page: _Page, body: bytes) -> Any:
@@ -121,7 +155,7 @@ def _check_project_name(page: _Page, project: str, listed: object) -> None:
 # -- PEP 691 JSON ------------------------------------------------------------------------------
 
 
-def _simple_json_files(page: _Page, project: str, doc: Any, index_url: str) -> list[ProjectFile]:
+def _simple_json_files(page: _Page, project: str, doc: Any, index_url: str) -> list[Listed]:
     if not isinstance(doc, dict):
         page.fail(f"a PEP 691 page is a JSON object, this is a {type(doc).__name__}")
     if "info" in doc and "releases" in doc:  # served with the wrong type, but unmistakable
@@ -138,10 +172,12 @@ def _simple_json_files(page: _Page, project: str, doc: Any, index_url: str) -> l
     return [_simple_json_file(page, i, entry, index_url) for i, entry in enumerate(entries)]
 
 
-def _simple_json_file(page: _Page, i: int, entry: Any, index_url: str) -> ProjectFile:
+def _simple_json_file(page: _Page, i: int, entry: Any, index_url: str) -> Listed:
     get = _field_reader(page, i, entry)
     filename = get("filename", str, required=True)
-    url, fragment = page.absolute(get("url", str, required=True))
+    url, fragment, refusal = page.link(get("url", str, required=True))
+    if refusal is not None:
+        return _refused(filename, url, refusal)
     hashes = get("hashes", dict) or {}
     # PEP 714: "core-metadata" replaces "dist-info-metadata"; the old key only counts alone.
     key = "core-metadata" if "core-metadata" in entry else "dist-info-metadata"
@@ -170,14 +206,14 @@ def _json_metadata(value: bool | dict[str, Any] | None) -> tuple[bool, str | Non
 # -- PyPI JSON API -----------------------------------------------------------------------------
 
 
-def _plain_json_files(page: _Page, project: str, doc: Any, index_url: str) -> list[ProjectFile]:
+def _plain_json_files(page: _Page, project: str, doc: Any, index_url: str) -> list[Listed]:
     """``application/json``: the PyPI JSON API, or a PEP 691 page served with a generic type."""
     if isinstance(doc, dict) and "files" in doc and "releases" not in doc and "urls" not in doc:
         return _simple_json_files(page, project, doc, index_url)
     return _json_api_files(page, project, doc, index_url)
 
 
-def _json_api_files(page: _Page, project: str, doc: Any, index_url: str) -> list[ProjectFile]:
+def _json_api_files(page: _Page, project: str, doc: Any, index_url: str) -> list[Listed]:
     if not isinstance(doc, dict):
         page.fail(f"a JSON API document is a JSON object, this is a {type(doc).__name__}")
     info = doc.get("info")
@@ -199,10 +235,12 @@ def _json_api_files(page: _Page, project: str, doc: Any, index_url: str) -> list
     return [_json_api_file(page, i, entry, index_url) for i, entry in enumerate(entries)]
 
 
-def _json_api_file(page: _Page, i: int, entry: Any, index_url: str) -> ProjectFile:
+def _json_api_file(page: _Page, i: int, entry: Any, index_url: str) -> Listed:
     get = _field_reader(page, i, entry)
     filename = get("filename", str, required=True)
-    url, fragment = page.absolute(get("url", str, required=True))
+    url, fragment, refusal = page.link(get("url", str, required=True))
+    if refusal is not None:
+        return _refused(filename, url, refusal)
     yanked = get("yanked", bool)
     reason = get("yanked_reason", str)
     return ProjectFile(
@@ -222,48 +260,40 @@ def _json_api_file(page: _Page, i: int, entry: Any, index_url: str) -> ProjectFi
 # -- PEP 503 HTML ------------------------------------------------------------------------------
 
 
-class _LinkCollector(HTMLParser):
-    """The anchors of a page, its ``<base href>`` and its PEP 629 repository version."""
+def _simple_html_files(page: _Page, body: bytes, index_url: str) -> list[Listed]:
+    from .html_links import LinkCollector  # html.parser costs ~0.1 s inside Pyodide: only here
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[dict[str, str | None]] = []
-        self.base_href: str | None = None
-        self.api_version: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        # html.parser lower-cases names and HTML-unescapes values ("&gt;=3.8" -> ">=3.8").
-        if tag == "a":
-            self.anchors.append(dict(attrs))
-        elif tag == "base" and self.base_href is None:
-            self.base_href = dict(attrs).get("href")
-        elif tag == "meta":
-            found = dict(attrs)
-            if found.get("name") == "pypi:repository-version":
-                self.api_version = found.get("content")
-
-
-def _simple_html_files(page: _Page, body: bytes, index_url: str) -> list[ProjectFile]:
-    collector = _LinkCollector()
+    collector = LinkCollector()
     collector.feed(body.decode("utf-8", errors="replace"))
     collector.close()
     if collector.api_version is not None:
         _check_api_version(page, collector.api_version, "<meta name='pypi:repository-version'>")
     base = page.absolute(collector.base_href)[0] if collector.base_href else None
-    files = (_html_file(page, anchor, base, index_url) for anchor in collector.anchors)
+    base_refusal = refusal_for_index_link(page.url, base) if base is not None else None
+    if base is not None and base_refusal is not None:
+        base_refusal = f"the page's <base href={base!r}> was refused: {base_refusal}"
+    files = (
+        _html_file(page, anchor, base, base_refusal, index_url) for anchor in collector.anchors
+    )
     return [file for file in files if file is not None]
 
 
 def _html_file(
-    page: _Page, anchor: Mapping[str, str | None], base: str | None, index_url: str
-) -> ProjectFile | None:
+    page: _Page,
+    anchor: Mapping[str, str | None],
+    base: str | None,
+    base_refusal: str | None,
+    index_url: str,
+) -> Listed | None:
     href = anchor.get("href")
     if not href:
         return None
-    url, fragment = page.absolute(href, base)
-    filename = unquote(posixpath.basename(urlsplit(url).path))
+    url, fragment, refusal = page.link(href, base)
+    filename = unquote(posixpath.basename(_path_of(url) or _path_of(href.strip())))
     if not filename.lower().endswith(_DISTRIBUTION_SUFFIXES):
         return None
+    if base_refusal is not None or refusal is not None:
+        return _refused(filename, url, base_refusal or refusal or "")
     # PEP 714: data-core-metadata replaces data-dist-info-metadata; the old one only counts alone.
     key = "data-core-metadata" if "data-core-metadata" in anchor else "data-dist-info-metadata"
     has_metadata, metadata_sha256 = _html_metadata(key in anchor, anchor.get(key))
@@ -289,6 +319,16 @@ def _html_metadata(present: bool, value: str | None) -> tuple[bool, str | None]:
 
 
 # -- shared field readers ----------------------------------------------------------------------
+
+
+def _refused(filename: str, url: str, reason: str) -> RefusedFile:
+    shown = locations.split_credentials(url)[0]
+    return RefusedFile(filename, shown, f"its URL {shown!r} was refused: {reason}")
+
+
+def _path_of(url: str) -> str:
+    parts = locations.split_url(url)
+    return parts.path if parts is not None else ""
 
 
 def _field_reader(page: _Page, i: int, entry: Any) -> Callable[..., Any]:

@@ -15,16 +15,15 @@ index's own origin (scheme, host and port).
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 from packaging.utils import NormalizedName
 
 from ..errors import without_credentials
+from ..locations import basic_authorization, split_credentials, split_url
 from .errors import IndexURLError
 
 PYPI_ALIAS = "PYPI"
@@ -74,30 +73,49 @@ class IndexURL:
         given."""
         if self.username is None or origin_of(url) != self.origin:
             return {}
-        token = base64.b64encode(f"{self.username}:{self.password or ''}".encode()).decode("ascii")
-        return {"Authorization": f"Basic {token}"}
+        return {"Authorization": basic_authorization(self.username, self.password)}
 
 
 def parse_index_url(text: str) -> IndexURL:
     """Read one index URL in any of the accepted forms."""
+    if not isinstance(text, str):
+        raise IndexURLError(
+            f"an index URL must be a string, not {type(text).__name__} ({text!r}); give "
+            f"'https://host/simple', a URL with {TEMPLATE_FIELD}, or {PYPI_ALIAS!r}"
+        )
     if text.strip().upper() == PYPI_ALIAS:
         text = PYPI_SIMPLE_URL
-    parts = urlsplit(text.strip())
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+    text = text.strip()
+    _check_no_stray_at(text)
+    parts = split_url(text)
+    if parts is None or parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+        why = "is not a valid URL" if parts is None else "is not an absolute http(s) URL"
         raise IndexURLError(
-            f"index URL {without_credentials(text)!r} is not an absolute http(s) URL; give "
+            f"index URL {without_credentials(text)!r} {why}; give "
             f"'https://host/simple', a URL with {TEMPLATE_FIELD}, or {PYPI_ALIAS!r}",
             url=without_credentials(text),
         )
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    username = password = None
-    if userinfo:
-        user, has_password, secret = userinfo.partition(":")
-        username, password = unquote(user), unquote(secret) if has_password else ""
-    url = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    url, username, password = split_credentials(text)
     is_template = TEMPLATE_FIELD in url
     kind: IndexKind = "json-api" if is_template and _JSON_API_PATH.search(parts.path) else "simple"
     return IndexURL(url, kind, is_template, origin_of(url), username, password)
+
+
+def _check_no_stray_at(text: str) -> None:
+    """An ``@`` after the host is almost always a password holding an unencoded ``/``, ``?`` or
+    ``#`` (which end the host part, RFC 3986): the "password" would end up in the path, in
+    every URL asked for and every message. Refused, without echoing what precedes the ``@``."""
+    _scheme, _, rest = text.partition("://")
+    after_host = re.split(r"[/?#]", rest, maxsplit=1)[1:]
+    if not after_host or "@" not in after_host[0] or ":" not in rest.partition("@")[0]:
+        return
+    shown = f"{_scheme}://{rest.rpartition('@')[2]}"
+    raise IndexURLError(
+        f"index URL {shown!r} (shown without what precedes its last '@') has an '@' after its "
+        "host; if that is user:password, percent-encode the '/', '?' and '#' in the password "
+        "(%2F, %3F, %23)",
+        url=shown,
+    )
 
 
 def parse_index_urls(texts: str | Iterable[str] | None) -> tuple[IndexURL, ...]:
@@ -106,6 +124,10 @@ def parse_index_urls(texts: str | Iterable[str] | None) -> tuple[IndexURL, ...]:
         texts = [PYPI_ALIAS]
     elif isinstance(texts, str):
         texts = [texts]
+    elif not isinstance(texts, Iterable):
+        raise IndexURLError(
+            f"index_urls must be a URL or a list of URLs, not {type(texts).__name__}"
+        )
     indexes: dict[str, IndexURL] = {}
     for text in texts:
         index = parse_index_url(text)
@@ -118,12 +140,9 @@ def parse_index_urls(texts: str | Iterable[str] | None) -> tuple[IndexURL, ...]:
 def origin_of(url: str) -> str:
     """``scheme://host:port`` with the default port made explicit; ``""`` for a URL without a
     host."""
-    parts = urlsplit(url)
+    parts = split_url(url)  # None for a port that is not a number, or a broken IPv6 host
+    if parts is None or not parts.hostname:
+        return ""
     scheme = parts.scheme.lower()
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(scheme)
-    except ValueError:  # a port that is not a number
-        return ""
-    if not parts.hostname:
-        return ""
+    port = parts.port or _DEFAULT_PORTS.get(scheme)
     return f"{scheme}://{parts.hostname.lower()}:{port}"

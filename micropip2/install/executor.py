@@ -24,6 +24,7 @@ from ..downloads import WheelFiles
 from ..errors import DownloadError, InvalidWheelError
 from ..installed import InstalledDist
 from ..plan import Action, Plan, PlanItem, same_version
+from ..protected import refuse_replacing
 from ..runtime import Runtime
 from .environment import Environment
 from .transaction import Transaction, WheelInstall
@@ -46,6 +47,10 @@ async def execute(
     runtime: Runtime,
 ) -> Outcome:
     """Make the changes ``plan`` lists, all of them or none."""
+    refuse_replacing(
+        ((i.name, i.version, i.required_by, i.requested) for i in plan.with_action(Action.REPLACE)),
+        installed,
+    )
     wheels = sorted(plan.with_action(Action.INSTALL, Action.REPLACE), key=_largest_first)
     for item in wheels:
         files.start_item(item)  # every request is on the wire before the first write

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..fetch import Fetcher
-from ..locations import folder_of
+from ..errors import InvalidOptionError
+from ..fetch import Fetcher, without_url_credentials
+from ..locations import folder_of, join, split_credentials
 from ..runtime import Runtime
 from .errors import LockFormatError
 from .model import Lock
@@ -61,6 +62,11 @@ async def load_lock(ref: LockRef, runtime: Runtime) -> Lock:
     against the lock's own location."""
     if isinstance(ref, Lock):
         return ref
+    if not isinstance(ref, str | os.PathLike | Mapping):
+        raise InvalidOptionError(
+            "a lock is given as a URL, a path, its text, a dict or a Lock; got "
+            f"{type(ref).__name__} {ref!r:.60}"
+        )
     if isinstance(ref, Mapping):
         return parse_lock(ref, source="the lock (a dict)")
     if isinstance(ref, str) and _is_text(ref):
@@ -70,8 +76,22 @@ async def load_lock(ref: LockRef, runtime: Runtime) -> Lock:
     ):  # in the Emscripten file system
         path = Path(ref)
         return parse_lock(_read_local(path), f"emfs:{path.parent.absolute()}/", str(path))
-    fetched = await Fetcher(runtime).file(ref, what="the lock")
-    return parse_lock(fetched.data, folder_of(ref), ref)
+    url = without_url_credentials(ref)  # never in the lock's source, base or file URLs
+    fetched = await Fetcher(runtime).file(url, what="the lock")
+    lock = parse_lock(fetched.data, folder_of(url), url)
+    if url != ref:
+        _share_credentials(lock, folder_of(ref))
+    return lock
+
+
+def _share_credentials(lock: Lock, folder_with_credentials: str) -> None:
+    """The files a lock names relative to its own URL get that URL's credentials (sent to
+    exactly those file URLs by the fetch layer); their URLs are kept without them."""
+    for entry in lock.packages:
+        for file in entry.files:
+            located = join(folder_with_credentials, file.url)
+            if split_credentials(located)[1] is not None:
+                without_url_credentials(located)
 
 
 def _is_text(ref: str) -> bool:

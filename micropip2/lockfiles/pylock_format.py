@@ -24,6 +24,9 @@ TOOL = "micropip2"
 
 
 def read_pylock(doc: Mapping[str, Any], base_url: str = "", source: str = "the lock") -> Lock:
+    """A PEP 751 lock as micropip2 installs it. Every value is checked for its TOML type first:
+    a table where an array belongs (or the reverse) is a :class:`LockFormatError` naming the key,
+    never a raw ``AttributeError``."""
     version = str(doc.get("lock-version", ""))
     if version.split(".")[0] != "1":
         raise LockFormatError(
@@ -34,65 +37,119 @@ def read_pylock(doc: Mapping[str, Any], base_url: str = "", source: str = "the l
             f"{source} is a lock with extras or dependency groups to choose from; "
             "micropip2 installs locks that list one set of packages"
         )
-    tool = _table(doc.get("tool", {}).get(TOOL, {}))
+    try:
+        tool = _table(_table(doc.get("tool"), "tool").get(TOOL), f"tool.{TOOL}")
+        target = _table(tool.get("target"), f"tool.{TOOL}.target")
+        packages = _array(doc.get("packages"), "packages", "[[packages]]")
+        environments = tuple(
+            _text(e, "environments[]") for e in _array(doc.get("environments"), "environments")
+        )
+        requires_python = _optional_text(doc.get("requires-python"), "requires-python")
+    except _Malformed as exc:
+        raise LockFormatError(f"{source} is malformed: {exc}") from None
     entries = []
-    for index, raw in enumerate(doc.get("packages", ())):
+    for index, raw in enumerate(packages):
         try:
-            entries.append(_entry(raw))
-        except (KeyError, TypeError, ValueError) as exc:
+            entries.append(_entry(_table(raw, f"packages[{index}]")))
+        except (_Malformed, KeyError, TypeError, ValueError) as exc:
             name = raw.get("name", f"#{index + 1}") if isinstance(raw, Mapping) else f"#{index + 1}"
             raise LockFormatError(
-                f"{source}: package {name!r} is malformed ({type(exc).__name__}: {exc})",
-                project=str(name),
+                f"{source}: package {name!r} is malformed ({exc})", project=str(name)
             ) from None
-    target = tool.get("target")
     return Lock(
         format="pylock",
-        info={str(k): str(v) for k, v in target.items()} if isinstance(target, Mapping) else None,
+        info={str(k): str(v) for k, v in target.items()} if target else None,
         packages=tuple(entries),
         base_url=base_url,
-        requires_python=doc.get("requires-python"),
-        environments=tuple(doc.get("environments", ())),
+        requires_python=requires_python,
+        environments=environments,
         source=source,
     )
 
 
+class _Malformed(ValueError):
+    """A value of the wrong TOML type (turned into a LockFormatError by the caller)."""
+
+
 def _entry(raw: Mapping[str, Any]) -> LockEntry:
-    tool = _table(raw.get("tool", {}).get(TOOL, {}))
+    tool = _table(_table(raw.get("tool"), "tool").get(TOOL), f"tool.{TOOL}")
     if "wheels" in raw:
-        files = tuple(_file(w) for w in raw["wheels"])
+        wheels = _array(raw["wheels"], "wheels", "an array of tables")
+        files = tuple(_file(_table(w, f"wheels[{i}]")) for i, w in enumerate(wheels))
     elif "archive" in raw:
-        files = (_file(raw["archive"]),)
+        files = (_file(_table(raw["archive"], "archive")),)
     else:
         kinds = [k for k in ("vcs", "directory", "sdist") if k in raw] or ["no file"]
         raise ValueError(f"it has {', '.join(kinds)}; micropip2 installs wheels only")
-    name = str(raw["name"])
+    if not files:
+        raise _Malformed("'wheels' lists no wheel")
+    name = _text(raw.get("name"), "name")
+    dependencies = _array(raw.get("dependencies"), "dependencies", "an array of tables")
     return LockEntry(
         name=canonicalize_name(name),
         display_name=name,
-        version=str(raw.get("version", "")),
+        version=_optional_text(raw.get("version"), "version") or "",
         files=files,
         package_type=str(tool.get("package-type", "package")),
         install_dir=str(tool.get("install-dir", "site")),
-        depends=tuple(str(d["name"]) for d in raw.get("dependencies", ())),
-        imports=tuple(str(i) for i in tool.get("imports", ())),
-        marker=raw.get("marker"),
-        requires_python=raw.get("requires-python"),
+        depends=tuple(
+            _text(_table(d, "dependencies[]").get("name"), "dependencies[].name")
+            for d in dependencies
+        ),
+        imports=tuple(str(i) for i in _array(tool.get("imports"), f"tool.{TOOL}.imports")),
+        marker=_optional_text(raw.get("marker"), "marker"),
+        requires_python=_optional_text(raw.get("requires-python"), "requires-python"),
     )
 
 
 def _file(raw: Mapping[str, Any]) -> LockedFile:
     url = raw.get("url") or raw.get("path")
     if not url:
-        raise ValueError("a file has neither url nor path")
-    name = raw.get("name") or str(url).split("#")[0].rsplit("/", 1)[-1]
+        raise _Malformed("a file has neither url nor path")
+    url = _text(url, "url")
+    name = _optional_text(raw.get("name"), "name") or url.split("#")[0].rsplit("/", 1)[-1]
     size = raw.get("size")
-    sha256 = str(_table(raw.get("hashes", {})).get("sha256", "")).lower()
-    return LockedFile(str(url), str(name), sha256, size if isinstance(size, int) else None)
+    sha256 = str(_table(raw.get("hashes"), "hashes").get("sha256", "")).lower()
+    return LockedFile(url, name, sha256, size if isinstance(size, int) else None)
 
 
-def _table(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+def _table(value: Any, key: str = "") -> Mapping[str, Any]:
+    """A TOML table; an absent key is an empty one."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _Malformed(f"{key!r} must be a table, not {_toml_kind(value)}")
+    return value
+
+
+def _array(value: Any, key: str = "", shape: str = "an array") -> list[Any]:
+    """A TOML array; an absent key is an empty one."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _Malformed(f"{key!r} must be {shape}, not {_toml_kind(value)}")
+    return value
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise _Malformed(f"{key!r} must be a non-empty string, not {_toml_kind(value)}")
+    return value
+
+
+def _optional_text(value: Any, key: str) -> str | None:
+    return None if value is None else _text(value, key)
+
+
+def _toml_kind(value: Any) -> str:
+    if value is None:
+        return "missing"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    kinds = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
+    return f"{kinds.get(type(value), type(value).__name__)} ({value!r:.40})"
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -124,11 +181,11 @@ def write_pylock(lock: Lock, target: Target) -> str:
 
 
 def _package_lines(entry: LockEntry) -> list[str]:
-    lines = ["[[packages]]", f"name = {_s(entry.display_name)}", f"version = {_s(entry.version)}"]
+    # PEP 751: a package's name is normalized (PEP 503), as are the names it depends on
+    lines = ["[[packages]]", f"name = {_s(entry.name)}", f"version = {_s(entry.version)}"]
     if entry.depends:
-        lines.append(
-            f"dependencies = [{', '.join('{ name = ' + _s(d) + ' }' for d in entry.depends)}]"
-        )
+        names = (canonicalize_name(d) for d in entry.depends)
+        lines.append(f"dependencies = [{', '.join('{ name = ' + _s(d) + ' }' for d in names)}]")
     if entry.files[0].file_name.endswith(".whl"):
         lines.append("wheels = [")
         lines += [

@@ -31,7 +31,7 @@ def read_pyodide_lock(doc: Mapping[str, Any], base_url: str = "", source: str = 
     for key, raw in packages.items():
         try:
             entries.append(entry_from_dict(raw))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise LockFormatError(
                 f"{source}: package {key!r} is malformed ({type(exc).__name__}: {exc})",
                 project=str(key),

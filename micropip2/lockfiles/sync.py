@@ -4,22 +4,21 @@ has a sha256, before anything is fetched; :mod:`micropip2.install.executor` runs
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from ..installed import InstalledDist
 from ..plan import Action, Plan, PlanItem, Source, kind_of, same_version
+from ..protected import protected
 from ..target import Target
 from .errors import LockMismatchError
 from .fit import Selected, select
 from .model import Lock
 from .pyodide_packages import PyodidePackages
 
-# Never removed for being absent from a lock: the installer that is running, and what it needs.
-KEEP = ("micropip2",)
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a requirement's project name
+# Never removed for being absent from a lock: the installer that is running, and what it needs
+# (micropip2.protected, the one rule; replacing them is refused by the executor).
 
 
 def plan_sync(
@@ -58,7 +57,7 @@ def plan_sync(
                 _load_item(selected, _distribution_name(selected, pyodide_packages(), lock))
             )
     wanted = {selected.entry.name for selected in chosen}
-    kept = _kept(installed)
+    kept = protected(installed)
     for name, dist in sorted(installed.items()):
         if name not in wanted and name not in kept:
             items.append(PlanItem(dist.display_name, dist.version, Action.REMOVE, Source.INSTALLED))
@@ -109,21 +108,3 @@ def _distribution_name(item: Selected, pyodide_packages: PyodidePackages, lock: 
             f"and {have}; nothing was installed"
         )
     return locked.display_name
-
-
-def _kept(installed: Mapping[NormalizedName, InstalledDist]) -> set[NormalizedName]:
-    """The running installer and everything it may require (its closure among installed
-    packages). Markers are not evaluated: keeping a package the installer needs only elsewhere
-    is harmless, and parsing every requirement would delay the first request."""
-    kept: set[NormalizedName] = set()
-    todo = [canonicalize_name(name) for name in KEEP]
-    while todo:
-        name = todo.pop()
-        if name in kept or name not in installed:
-            continue
-        kept.add(name)
-        for text in installed[name].dist.requires or []:
-            match = _NAME.match(text)
-            if match:
-                todo.append(canonicalize_name(match.group()))
-    return kept

@@ -30,7 +30,7 @@ def page_choices(page: ProjectPage, target: Target) -> Choices:
     """Every wheel of ``page`` that fits ``target`` as a candidate; every other file as a
     rejection."""
     candidates: list[Candidate] = []
-    rejected: list[Rejected] = []
+    rejected = [Rejected(refused.filename, refused.reason) for refused in page.refused]
     for file in page.files:
         if not file.is_wheel:
             rejected.append(

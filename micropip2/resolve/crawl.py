@@ -11,8 +11,10 @@ what it asked for.
 
 from __future__ import annotations
 
+from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PackagingRequirement
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from .candidates import LOCKFILE, Candidate
 from .knowledge import Knowledge
@@ -41,6 +43,7 @@ class Crawl:
             return
         self._crawled.add(name)
         self.lookups.start_page(name, then=lambda: self._from_page(name, hints))
+        self.lookups.start_hint(name, then=lambda: self._from_hint(name, hints))
 
     def pinned(self, candidate: Candidate) -> None:
         """The resolver pinned ``candidate``: start its wheel (awaited at install time)."""
@@ -63,14 +66,37 @@ class Crawl:
         ):
             self.lookups.start_wheel(likely)  # most likely chosen: ready when resolution ends
 
+    def _from_hint(self, name: NormalizedName, hints: Hints) -> None:
+        """The JSON API's newest release, if it fits what led here: start its requirements'
+        pages now, a round trip before its metadata file could say the same."""
+        hint = self.lookups.hint_if_known(name)
+        if hint is None or not _version_fits(hint.version, hints):
+            return
+        for text in hint.requires_dist:
+            try:
+                requirement = PackagingRequirement(text)
+            except InvalidRequirement:
+                continue
+            self._follow(requirement)
+
     def _from_metadata(self, candidate: Candidate) -> None:
         metadata = self.lookups.metadata_if_known(candidate)
         if metadata is None:
             return
         for requirement in metadata.requires_dist:
-            if self.knowledge.target.marker_holds(requirement.marker):
-                self.prefetch(canonicalize_name(requirement.name), (requirement,))
+            self._follow(requirement)
+
+    def _follow(self, requirement: PackagingRequirement) -> None:
+        if self.knowledge.target.marker_holds(requirement.marker):
+            self.prefetch(canonicalize_name(requirement.name), (requirement,))
 
 
 def _fits(candidate: Candidate, hints: Hints) -> bool:
     return all(h.specifier.contains(candidate.version, prereleases=True) for h in hints)
+
+
+def _version_fits(version: str, hints: Hints) -> bool:
+    try:
+        return all(h.specifier.contains(Version(version), prereleases=True) for h in hints)
+    except InvalidVersion:
+        return False

@@ -16,9 +16,10 @@ from packaging.utils import NormalizedName
 
 from ..downloads import WheelFiles
 from ..index.client import IndexClient
+from ..index.hints import Hint
 from ..index.models import ProjectPage
 from ..wheel_file import WheelFile
-from .candidates import INSTALLED, LOCKFILE, Candidate
+from .candidates import INSTALLED, Candidate
 from .metadata import Metadata, metadata_from_wheel, parse_metadata
 
 MAX_CONCURRENT_LOOKUPS = 16  # project pages and metadata files
@@ -43,6 +44,7 @@ class Lookups:
         self.files = files
         self._pages: dict[NormalizedName, ProjectPage | None] = {}
         self._metadata: dict[str, Metadata] = {}
+        self._hints: dict[NormalizedName, Hint] = {}
         self._errors: dict[str, BaseException] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # pages and metadata (what the resolver waits for) never queue behind wheel downloads
@@ -74,6 +76,10 @@ class Lookups:
             raise NeedData(key)
         return found
 
+    def hint_if_known(self, name: NormalizedName) -> Hint | None:
+        """What the index's JSON API guesses about ``name``'s newest release, once arrived."""
+        return self._hints.get(name)
+
     def metadata_if_known(self, candidate: Candidate) -> Metadata | None:
         return self._metadata.get(candidate.metadata_key)
 
@@ -92,6 +98,9 @@ class Lookups:
     def start_page(self, name: NormalizedName, then: Then = None) -> None:
         self._start(_page_key(name), lambda: self._fetch_page(name), then)
 
+    def start_hint(self, name: NormalizedName, then: Then = None) -> None:
+        self._start(f"hint:{name}", lambda: self._fetch_hint(name), then)
+
     def start_metadata(self, candidate: Candidate, then: Then = None) -> None:
         self._start(_metadata_key(candidate), lambda: self._fetch_metadata(candidate), then)
 
@@ -107,7 +116,6 @@ class Lookups:
             sha256=candidate.sha256 or None,
             size=file.size if file is not None else None,
             index_url=file.index_url if file is not None else None,
-            pinned=candidate.source == LOCKFILE and bool(candidate.sha256),
             limit=self._downloads,
         )
 
@@ -156,6 +164,11 @@ class Lookups:
 
     async def _fetch_page(self, name: NormalizedName) -> None:
         self._pages[name] = await self.client.project(name)
+
+    async def _fetch_hint(self, name: NormalizedName) -> None:
+        hint = await self.client.hint(name)
+        if hint is not None:
+            self._hints[name] = hint
 
     async def _fetch_metadata(self, candidate: Candidate) -> None:
         file = candidate.file

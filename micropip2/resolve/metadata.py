@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from ..errors import Micropip2Error
 from ..headers import Headers, parse_headers
@@ -52,9 +52,17 @@ def metadata_from_headers(headers: Headers, where: str) -> Metadata:
             raise MetadataError(
                 f"{where} has an invalid Requires-Dist {text!r}: {exc}", file=where
             ) from exc
+    try:
+        parsed_version = Version(version)
+    except InvalidVersion:
+        raise MetadataError(
+            f"the metadata of {where} gives Version {version!r}, which is not a version "
+            "(PEP 440); the file cannot be used",
+            file=where,
+        ) from None
     return Metadata(
         name=canonicalize_name(name),
-        version=Version(version),
+        version=parsed_version,
         requires_dist=tuple(requirements),
         requires_python=headers.get("Requires-Python"),
         provides_extra=frozenset(

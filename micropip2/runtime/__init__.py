@@ -9,13 +9,14 @@ locking, unit tests of pure logic) it is :class:`~micropip2.runtime.host.HostRun
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..store import Store
 
 CACHING_HEADERS = ("cache-control", "etag", "last-modified", "age")
+Enough = Callable[[bytes], bool]  # has a body prefix all that the reader needs?
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,18 @@ class Runtime(Protocol):
     """What micropip2 needs from the JavaScript side."""
 
     async def get(
-        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        credentials: str | None = None,
+        *,
+        enough: Enough | None = None,
     ) -> Response:
         """GET ``url`` and return the answer whatever its status; raise DownloadError only when
         no answer came (network error, CORS refusal, broken transfer). ``credentials`` is the Fetch
-        API's mode ("omit", "same-origin", "include"), for browsers."""
+        API's mode ("omit", "same-origin", "include"), for browsers. With ``enough``, the body is
+        read in chunks and the transfer is cancelled once ``enough(body so far)`` is true: the
+        answer's body is then that prefix."""
         ...
 
     async def fetch(

@@ -16,7 +16,9 @@ from typing import Any
 
 from ..errors import DownloadError
 from ..store import DirectoryStore, Store
-from . import CACHING_HEADERS, Response
+from . import CACHING_HEADERS, Enough, Response
+
+CHUNK_BYTES = 16384
 
 
 class HostRuntime:
@@ -24,10 +26,15 @@ class HostRuntime:
         self._loaded: dict[str, str] = {}
 
     async def get(
-        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        credentials: str | None = None,
+        *,
+        enough: Enough | None = None,
     ) -> Response:
         """``credentials`` (the Fetch API's cookie mode) means nothing to urllib and is ignored."""
-        return await asyncio.to_thread(self._get_blocking, url, dict(headers or {}))
+        return await asyncio.to_thread(self._get_blocking, url, dict(headers or {}), enough)
 
     async def fetch(
         self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
@@ -52,11 +59,12 @@ class HostRuntime:
         return asyncio.ensure_future(self.fetch(url, headers, credentials))
 
     @staticmethod
-    def _get_blocking(url: str, headers: dict[str, str]) -> Response:
+    def _get_blocking(url: str, headers: dict[str, str], enough: Enough | None = None) -> Response:
         request = urllib.request.Request(url, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=60) as answer:
-                return _response(answer.geturl(), answer.status, answer.headers, answer.read())
+                body = _read(answer, enough)
+                return _response(answer.geturl(), answer.status, answer.headers, body)
         except urllib.error.HTTPError as exc:
             return _response(exc.geturl() or url, exc.code, exc.headers, exc.read())
         except (urllib.error.URLError, OSError) as exc:
@@ -100,6 +108,18 @@ class HostRuntime:
 
     def open_store(self, directory: str, max_bytes: int) -> Store | None:
         return DirectoryStore(directory, max_bytes=max_bytes)
+
+
+def _read(answer: Any, enough: Enough | None) -> bytes:
+    """The whole body, or with ``enough`` the chunks up to the first prefix it accepts."""
+    if enough is None:
+        return bytes(answer.read())
+    body = b""
+    while chunk := answer.read(CHUNK_BYTES):
+        body += chunk
+        if enough(body):
+            break
+    return body
 
 
 def _response(url: str, status: int, headers: Message | None, body: bytes) -> Response:

@@ -18,7 +18,7 @@ from pyodide.ffi import to_js
 
 from ..errors import DownloadError
 from ..store import DirectoryStore, Entry, Store, check_key
-from . import CACHING_HEADERS, Response
+from . import CACHING_HEADERS, Enough, Response
 
 CACHE_NAME = "micropip2"  # the Cache Storage cache
 _MOUNTS: dict[str, str] = {}  # host directory -> where it is mounted (NODEFS), once each
@@ -39,9 +39,14 @@ class PyodideRuntime:
         )
 
     async def get(
-        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        credentials: str | None = None,
+        *,
+        enough: Enough | None = None,
     ) -> Response:
-        return await self._answer(url, self._request(url, headers, credentials))
+        return await self._answer(url, self._request(url, headers, credentials), enough)
 
     async def fetch(
         self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
@@ -77,10 +82,13 @@ class PyodideRuntime:
             return self._fetch(url, to_js(options, dict_converter=self._object_from_entries))
         return self._fetch(url)
 
-    async def _answer(self, url: str, request: Any) -> Response:
+    async def _answer(self, url: str, request: Any, enough: Enough | None = None) -> Response:
         try:
             response = await request
-            body = (await response.arrayBuffer()).to_bytes()
+            if enough is None or response.body is None:
+                body = (await response.arrayBuffer()).to_bytes()
+            else:
+                body = await _read_until(response.body.getReader(), enough)
         except Exception as exc:  # JsException (network error, CORS refusal, broken transfer)
             raise DownloadError(f"could not fetch {url}: {_js_reason(exc)}", url=url) from exc
         found = response.headers
@@ -198,6 +206,8 @@ class CacheStorageStore:
         return data
 
     async def write(self, key: str, data: bytes) -> None:
+        if len(data) > self.max_bytes:
+            return  # larger than the whole cache: not kept, rather than evicting everything
         cache = await self._open()
         if self._total is None:
             self._total = sum(entry.size for entry in await self.entries())
@@ -268,3 +278,17 @@ def _body(url: str, response: Response) -> bytes:
 def _js_reason(exc: Any) -> str:
     message = getattr(exc, "message", None) or str(exc)
     return message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+
+
+async def _read_until(reader: Any, enough: Enough) -> bytes:
+    """Read a response body's chunks until ``enough`` accepts the prefix, then cancel the rest of
+    the transfer."""
+    body = b""
+    while True:
+        chunk = await reader.read()
+        if chunk.done:
+            return body
+        body += bytes(chunk.value.to_bytes())
+        if enough(body):
+            await reader.cancel()
+            return body

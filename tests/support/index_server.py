@@ -250,7 +250,9 @@ class IndexServer:
     * ``page_max_age``: when set, PyPI's caching headers: project pages (``/simple/``, ``/pypi/``)
       carry ``Cache-Control: max-age=<page_max_age>`` and an ``ETag``, and a request whose
       ``If-None-Match`` names the current ETag is answered ``304``; files are cacheable for a
-      year (``immutable``). Unset (the default), every response says ``no-store``.
+      year (``immutable``). Unset (the default), every response says ``no-store``;
+    * ``json_api_requires``: normalized name -> the ``info.requires_dist`` the JSON API gives
+      instead of the newest wheel's (a JSON API that disagrees with the files' metadata).
 
     Read-only counters: ``in_flight`` (requests read but not yet answered) and
     ``max_in_flight`` (the most at once since creation or :meth:`clear_requests`; meant for
@@ -281,6 +283,7 @@ class IndexServer:
         self.api_version = api_version
         self.verbose = verbose
         self.page_max_age: int | None = None
+        self.json_api_requires: dict[str, list[str]] = {}
 
         self._lock = threading.RLock()
         self._projects: dict[str, dict[str, _Dist]] = {}
@@ -1018,7 +1021,7 @@ class IndexServer:
             "project_urls": project_urls or None,
             "provides_extra": fields("Provides-Extra") or None,
             "release_url": f"{self.url}/project/{norm}/{version}/" if version else None,
-            "requires_dist": fields("Requires-Dist") or None,
+            "requires_dist": self.json_api_requires.get(norm, fields("Requires-Dist")) or None,
             "requires_python": requires_python or "",
             "summary": field_("Summary") or "",
             "version": version,

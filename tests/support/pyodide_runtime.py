@@ -40,6 +40,7 @@ import textwrap
 import threading
 import time
 import traceback
+import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,6 +170,9 @@ class PyodideRuntime:
     ``packages``: loaded and checked (loadedPackages, versions) before the runtime is ready.
     ``cache``: micropip2's persistent cache in this runtime: off (the default, so no two
     tests share files), ``True`` for its default place, or a host directory (Node).
+    ``user_data_dir`` (chrome only): Chromium's profile directory, owned and kept by the caller
+    (default: a fresh one, removed on close). A runtime started with the profile of one that
+    was closed is a new page in the same profile: it finds its HTTP cache and Cache Storage.
     """
 
     def __init__(
@@ -184,6 +188,8 @@ class PyodideRuntime:
         lockfile_contents: bool = False,
         echo_output: bool = True,
         cache: bool | str | Path = False,
+        worker: bool = False,
+        user_data_dir: str | Path | None = None,
     ):
         self.spec = RuntimeSpec.parse(spec) if isinstance(spec, str) else spec
         self.kind = self.spec.kind
@@ -237,6 +243,10 @@ class PyodideRuntime:
                     "package_dir is for node runtimes; a browser fetches the lock's URLs"
                 )
             cmd += ["--package-dir", str(package_dir)]
+        if user_data_dir is not None and self.kind != "chrome":
+            raise ValueError("user_data_dir is for chrome runtimes")
+        if worker and self.kind != "chrome":
+            raise ValueError("worker is for chrome runtimes")
         if lockfile_contents:
             if self.kind != "chrome":
                 raise ValueError("lockfile_contents is for chrome runtimes")
@@ -245,13 +255,22 @@ class PyodideRuntime:
         if self.kind == "chrome":
             if base_url is None:
                 raise ValueError("a chrome runtime needs base_url (the served dist directory)")
-            self._user_data_dir = tempfile.mkdtemp(prefix="micropip2-chromium-")
+            if user_data_dir is None:
+                self._user_data_dir = tempfile.mkdtemp(prefix="micropip2-chromium-")
+                profile = self._user_data_dir
+            else:
+                profile = str(user_data_dir)  # the caller's: never removed here
+            if worker:  # Pyodide in a Web Worker of the page (tests/support/worker_harness.html)
+                page = urllib.parse.urljoin(
+                    base_url.rstrip("/") + "/", "../../support/worker_harness.html"
+                )
+                cmd += ["--harness-url", page]
             cmd += [
                 "--browser",
                 "--base-url",
                 base_url,
                 "--user-data-dir",
-                self._user_data_dir,
+                profile,
                 "--chromium",
                 os.environ.get("MICROPIP2_CHROMIUM", "/usr/bin/chromium"),
             ]

@@ -63,8 +63,9 @@ const { values: args } = parseArgs({
     "package-dir": { type: "string" },
     packages: { type: "string", default: "micropip2" },
     chromium: { type: "string", default: "/usr/bin/chromium" },
-    // a fresh, empty directory owned by the caller (who removes it); default: a temp dir
-    // this runner creates and removes
+    // a directory owned by the caller (who removes it): empty for a fresh profile, or one a
+    // closed runner used (a new page in the same profile: its HTTP cache and Cache Storage);
+    // default: a temp dir this runner creates and removes
     "user-data-dir": { type: "string" },
   },
 });

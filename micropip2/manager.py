@@ -11,17 +11,14 @@ import builtins
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import mocks, operations
-from .errors import InvalidOptionError, InvalidRequirementError
-from .errors import without_credentials as credentials_removed
-from .fetch import Fetcher, without_url_credentials
+from .arguments import from_js, texts
+from .errors import InvalidOptionError
 from .install.environment import Environment
 from .installed import installed_distributions
 from .listing import PackageList
-from .locations import has_scheme
 from .lockfiles.load import LockRef, load_lock
 from .lockfiles.model import Format
 from .lockfiles.pyodide_packages import PyodidePackages
@@ -87,11 +84,11 @@ class PackageManager:
 
     def set_index_urls(self, urls: str | Iterable[str]) -> None:
         """The indexes ``install`` asks when it is given none (see docs/indexes.md)."""
-        self.index_urls = _texts(urls, "index_urls")
+        self.index_urls = texts(urls, "index_urls")
 
     def set_constraints(self, constraints: Iterable[str]) -> None:
         """PEP 508 constraints every ``install`` applies (with those it is given)."""
-        self.constraints = _texts(constraints, "constraints")
+        self.constraints = texts(constraints, "constraints")
 
     async def install(
         self,
@@ -128,17 +125,21 @@ class PackageManager:
         replaces the default indexes (not ``index_urls`` given here), ``--extra-index-url``s
         follow them; ``--pre`` sets ``pre``; a ``--hash`` turns on hash checking for every file
         the install writes."""
-        wanted = _texts(requirements, "requirements")
+        wanted = texts(requirements, "requirements")
         collected = None
         if requirements_file is not None:
-            collected = await self._read_requirements_file(requirements_file)
+            from .requirements_files import read_for_install
+
+            collected = await read_for_install(
+                requirements_file, self.runtime, self.target.marker_holds
+            )
             wanted += collected.requirements
             pre = pre or collected.pre
             hashes = {**collected.url_hashes, **(hashes or {})}
         options = InstallOptions(
             constraints=[
                 *self.constraints,
-                *_texts(constraints or [], "constraints"),
+                *texts(constraints or [], "constraints"),
                 *(collected.constraints if collected is not None else ()),
                 *mocks.in_memory_pins(),
             ],
@@ -152,11 +153,8 @@ class PackageManager:
             keep_going=bool(keep_going),
             cache=bool(cache),
         )
-        from .request import without_credentials  # a wheel URL's user:password leaves it here
-
-        texts = [without_credentials(text) for text in wanted]
         return await operations.install(
-            texts,
+            wanted,
             options,
             self.place,
             lockfile=lockfile,
@@ -164,35 +162,6 @@ class PackageManager:
             say=_printer(verbose),
             vet=_hash_check(collected),
         )
-
-    async def _read_requirements_file(self, given: str) -> Collected:
-        """A requirements file given as its text, a path in the Emscripten file system, or a
-        URL (on Node, also a path of the host), with the files it names; the lines whose
-        markers do not hold here left out."""
-        from .requirements_files import Collected, read_async
-
-        if not isinstance(given, str):
-            raise InvalidOptionError(
-                f"requirements_file is a URL, a path or the file's text; got {type(given).__name__}"
-            )
-        if "\n" in given:
-            read = await read_async("<requirements text>", Collected(), self._read_text, text=given)
-        else:
-            read = await read_async(given, Collected(), self._read_text)
-        return read.applicable(self.target.marker_holds)
-
-    async def _read_text(self, location: str) -> str:
-        if not has_scheme(location) and Path(location).is_file():
-            data = Path(location).read_bytes()
-        else:
-            url = without_url_credentials(location)
-            data = (await Fetcher(self.runtime).file(url, what="the requirements file")).data
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InvalidRequirementError(
-                f"the requirements file {credentials_removed(location)} is not UTF-8 text ({exc})"
-            ) from None
 
     async def sync(
         self,
@@ -231,7 +200,7 @@ class PackageManager:
     ) -> builtins.list[str]:
         """Remove the named distributions (all together); unknown names only warn. Returns the
         names removed. Synchronous, as micropip's."""
-        names = _texts(packages, "packages")
+        names = texts(packages, "packages")
         say = _printer(verbose)
         removed: builtins.list[str] = []
         in_memory = [name for name in names if mocks.in_memory(name)]
@@ -254,7 +223,7 @@ class PackageManager:
         or a function that fills the module; default: one empty module named after the
         project). In memory for this interpreter only, or with ``persistent`` written into
         site-packages. A mock of the same name is replaced."""
-        chosen = _from_js(modules)
+        chosen = from_js(modules)
         if chosen is not None and not isinstance(chosen, Mapping):
             raise InvalidOptionError(
                 f"modules must be a dict of module name -> source, not {type(chosen).__name__}",
@@ -284,7 +253,7 @@ def _index_urls(
     """``install``'s ``index_urls``, else a requirements file's ``--index-url``, else the
     default; then the file's ``--extra-index-url``s (pip's order)."""
     if given is not None:
-        base = _texts(given, "index_urls")
+        base = texts(given, "index_urls")
     elif collected is not None and collected.index_url is not None:
         base = [collected.index_url]
     else:
@@ -299,31 +268,6 @@ def _hash_check(collected: Collected | None) -> Callable[[Plan], None] | None:
     from .requirements_files import check_plan_hashes
 
     return functools.partial(check_plan_hashes, collected=collected)
-
-
-def _from_js(value: object) -> object:
-    """A JS value as Python (``JsProxy.to_py()``: a JS array becomes a list); Python values and
-    JS strings (which arrive as ``str``) as they are."""
-    to_py = getattr(value, "to_py", None)
-    return to_py() if callable(to_py) else value
-
-
-def _texts(value: object, what: str) -> builtins.list[str]:
-    """A string, or an iterable of strings (a list, a tuple, a JS array), as a list."""
-    value = _from_js(value)
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, Iterable):
-        raise InvalidOptionError(
-            f"{what} must be a string or a list of strings; got {type(value).__name__}"
-        )
-    items = builtins.list(value)
-    for item in items:
-        if not isinstance(item, str):
-            raise InvalidOptionError(
-                f"{what} must hold strings; it holds {item!r} ({type(item).__name__})"
-            )
-    return items
 
 
 DEFAULT_MANAGER = PackageManager()

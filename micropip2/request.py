@@ -3,10 +3,10 @@ requirements.
 
 Whatever reaches a request is checked for its type here (requirements, constraints, ``hashes``):
 a wrong one is an :class:`InvalidOptionError` naming it, never a raw ``TypeError``, for every
-caller of :mod:`micropip2.operations` (the public functions also check their list arguments, JS
-arrays included, in :mod:`micropip2.manager`). Credentials written in a wheel URL are taken out
-of the requirement here (:func:`micropip2.fetch.without_url_credentials`): nothing downstream
-(the plan, the report, the records, freeze) ever holds them."""
+caller of :mod:`micropip2.operations` (by :mod:`micropip2.arguments`, the rule the public
+functions use for their list arguments, JS arrays included). Credentials written in a wheel URL
+are taken out of the requirement here (:func:`micropip2.fetch.without_url_credentials`): nothing
+downstream (the plan, the report, the records, freeze) ever holds them."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from packaging.requirements import Requirement as PackagingRequirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 
+from .arguments import short, texts
 from .direct_reference import DirectWheel, parse_direct
 from .errors import (
     IncompatibleWheelError,
@@ -51,43 +52,12 @@ class Request:
 def requirement_texts(value: Any, what: str = "requirements") -> list[str]:
     """``install``'s requirements: one string, or an iterable (a list, a JS array) of strings;
     credentials in wheel URLs taken out."""
-    return [without_credentials(text) for text in _strings(value, what, "'rich' or ['rich>=13']")]
+    return [without_credentials(text) for text in texts(value, what, "'rich' or ['rich>=13']")]
 
 
 def constraint_texts(value: Any, what: str = "constraints") -> list[str]:
     """Constraints: ``None``, one string, or an iterable of strings."""
-    return [] if value is None else _strings(value, what, "['dep<2']")
-
-
-def _strings(value: Any, what: str, example: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if value is None or isinstance(value, bytes | bytearray | Mapping) or not _iterable(value):
-        raise InvalidOptionError(
-            f"{what} must be a string or a list of strings, like {example}; got "
-            f"{type(value).__name__} {_short(value)}"
-        )
-    found = list(value)
-    wrong = [item for item in found if not isinstance(item, str)]
-    if wrong:
-        raise InvalidOptionError(
-            f"{what} must be strings, like {example}; got {type(wrong[0]).__name__} "
-            f"{_short(wrong[0])}"
-        )
-    return found
-
-
-def _iterable(value: Any) -> bool:
-    try:
-        iter(value)
-    except TypeError:
-        return False
-    return True
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return [] if value is None else texts(value, what, "['dep<2']")
 
 
 def caller_hashes(value: Any, what: str = "hashes") -> dict[str, str] | None:
@@ -100,7 +70,7 @@ def caller_hashes(value: Any, what: str = "hashes") -> dict[str, str] | None:
     ):
         raise InvalidOptionError(
             f"{what} must map wheel URLs, file names or project names to sha256 hex strings, "
-            f"like {{'rich': '<64 hex digits>'}}; got {type(value).__name__} {_short(value)}"
+            f"like {{'rich': '<64 hex digits>'}}; got {type(value).__name__} {short(value)}"
         )
     return {split_credentials(k)[0]: v for k, v in value.items()}
 

@@ -31,9 +31,16 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .direct_reference import parse_direct
-from .errors import HashMismatchError, InvalidRequirementError
-from .locations import folder_of, join, split_credentials
+from .errors import (
+    HashMismatchError,
+    InvalidOptionError,
+    InvalidRequirementError,
+    without_credentials,
+)
+from .fetch import Fetcher, without_url_credentials
+from .locations import folder_of, has_scheme, join, split_credentials
 from .plan import Plan, PlanItem
+from .runtime import Runtime
 
 __all__ = [
     "Collected",
@@ -165,6 +172,38 @@ async def read_async(
             needed = reader.send(await load(needed))
     except StopIteration:
         return collected
+
+
+async def read_for_install(
+    given: str, runtime: Runtime, marker_holds: Callable[[Marker | None], bool]
+) -> Collected:
+    """``install(requirements_file=)``: a requirements file given as its text (anything with a
+    line break), a path in the Emscripten file system, or a URL (on Node, also a path of the
+    host), with the files it names; the lines whose markers do not hold left out."""
+    if not isinstance(given, str):
+        raise InvalidOptionError(
+            f"requirements_file is a URL, a path or the file's text; got {type(given).__name__}"
+        )
+
+    async def load(location: str) -> str:
+        if not has_scheme(location) and os.path.isfile(location):
+            with open(location, "rb") as file:
+                data = file.read()
+        else:
+            url = without_url_credentials(location)
+            data = (await Fetcher(runtime).file(url, what="the requirements file")).data
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidRequirementError(
+                f"the requirements file {without_credentials(location)} is not UTF-8 text ({exc})"
+            ) from None
+
+    if "\n" in given:
+        read = await read_async("<requirements text>", Collected(), load, text=given)
+    else:
+        read = await read_async(given, Collected(), load)
+    return read.applicable(marker_holds)
 
 
 def check_plan_hashes(plan: Plan, collected: Collected) -> None:

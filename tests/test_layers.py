@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "micropip2"
 # Lowest first; a module may import its own unit and anything earlier in this list.
 LAYERS = [
     "errors",
+    "arguments",
     "store",
     "runtime",
     "target",

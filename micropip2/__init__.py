@@ -10,11 +10,12 @@ method of the default :class:`PackageManager`, which works on the running interp
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from . import cache
 from .errors import Micropip2Error
 from .listing import PackageList
 from .manager import DEFAULT_MANAGER, InstallReport, PackageManager
-from .micropip_api import install_as_micropip
 
 __version__ = "0.1.0.dev0"
 __all__ = [
@@ -48,3 +49,11 @@ set_constraints = _manager.set_constraints
 add_mock_package = _manager.add_mock_package
 list_mock_packages = _manager.list_mock_packages
 remove_mock_package = _manager.remove_mock_package
+
+
+def install_as_micropip() -> ModuleType:
+    """Make ``import micropip`` give micropip2's micropip-compatible module in this interpreter,
+    also where micropip was imported before (see :mod:`micropip2.micropip_api`); returns it."""
+    from .micropip_api import install_as_micropip as switch
+
+    return switch()

@@ -19,8 +19,6 @@ from .errors import InvalidOptionError
 from .install.environment import Environment
 from .installed import installed_distributions
 from .listing import PackageList
-from .lockfiles.load import LockRef, load_lock
-from .lockfiles.model import Format
 from .lockfiles.pyodide_packages import PyodidePackages
 from .mocks import ModuleSource
 from .operations import InstallOptions, InstallReport, Place, Say
@@ -29,6 +27,8 @@ from .target import Target
 
 if TYPE_CHECKING:
     from .index.client import Strategy
+    from .lockfiles.load import LockRef
+    from .lockfiles.model import Format
     from .plan import Plan
     from .requirements_files import Collected
 
@@ -176,6 +176,8 @@ class PackageManager:
         downloaded at once and hash-checked, and the changes are made all together or not at all.
         Packages the lock does not list are uninstalled (except micropip2 and what it needs,
         and mock packages held in memory)."""
+        from .lockfiles.load import load_lock
+
         loaded = await load_lock(lock, self.runtime)
         place = replace(self.place, installed=mocks.without_in_memory_mocks)
         return await operations.sync(

@@ -22,15 +22,8 @@ from .downloads import WheelFiles
 from .fetch import Fetcher, FetchEvent
 from .install.environment import Environment
 from .install.executor import execute
-from .install.uninstall import remove
 from .installed import InstalledDist, installed_distributions
-from .lockfiles.fit import select
-from .lockfiles.freeze import freeze_environment
-from .lockfiles.load import LockRef, load_lock
-from .lockfiles.model import Format, Lock
 from .lockfiles.pyodide_packages import PyodidePackages
-from .lockfiles.render import render_lock
-from .lockfiles.sync import plan_sync
 from .plan import Action, Plan, PlanItem
 from .protected import refuse_removing
 from .resolutions import StoredResolution, keep, resolution_key, reusable
@@ -40,6 +33,8 @@ from .target import Target
 
 if TYPE_CHECKING:
     from .index.client import Strategy
+    from .lockfiles.load import LockRef
+    from .lockfiles.model import Format, Lock
 
 Say = Callable[[str], None]
 
@@ -192,6 +187,9 @@ async def install(
     ``vet`` sees the Plan before anything is written, and may refuse it by raising."""
     pyodide_packages = place.pyodide_packages()
     if lockfile is not None:
+        from .lockfiles.fit import select
+        from .lockfiles.load import load_lock
+
         lock = await load_lock(lockfile, place.runtime)
         pyodide_packages = pyodide_packages.overlaid(select(lock, place.target))
     installed = place.installed()
@@ -226,6 +224,8 @@ async def sync(
     lock: Lock, place: Place, *, dry_run: bool = False, cache: bool = True, say: Say
 ) -> InstallReport:
     installed = place.installed()
+    from .lockfiles.sync import plan_sync
+
     plan = plan_sync(
         lock,
         target=place.target,
@@ -245,6 +245,11 @@ async def sync(
 def freeze(place: Place, format: Format, base_url: str | None) -> str:
     """The installed environment as lock text; what has no record of its file is left out,
     with a warning."""
+    # sync, freeze and uninstall import their pieces when first used (``import micropip2``
+    # compiles from source inside Pyodide: each module costs start-up time)
+    from .lockfiles.freeze import freeze_environment
+    from .lockfiles.render import render_lock
+
     lock, _base = place.runtime.distribution_lock()
     frozen = freeze_environment(
         place.installed(),
@@ -260,6 +265,8 @@ def freeze(place: Place, format: Format, base_url: str | None) -> str:
 
 def uninstall(names: Sequence[str], place: Place, say: Say) -> list[str]:
     """Remove the named distributions (all together); unknown names only warn."""
+    from .install.uninstall import remove
+
     installed = place.installed()
     found: list[InstalledDist] = []
     for name in names:

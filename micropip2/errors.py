@@ -118,3 +118,25 @@ class InstallFailedError(Micropip2Error):
 
 class UninstallError(Micropip2Error):
     """A distribution could not be removed safely; nothing was removed."""
+
+
+class ChangeInProgressError(Micropip2Error):
+    """Another call is changing the environment, and this one cannot wait for it (``uninstall``
+    is synchronous). Nothing was changed.
+
+    ``operation`` is the call refused ("uninstall"); ``in_progress`` the one holding the
+    environment ("install" or "sync"); ``environment`` its site-packages directory."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        in_progress: str,
+        environment: str,
+        **facts: str | None,
+    ) -> None:
+        super().__init__(message, **facts)
+        self.operation = operation
+        self.in_progress = in_progress
+        self.environment = environment

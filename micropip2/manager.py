@@ -201,8 +201,12 @@ class PackageManager:
         self, packages: str | Iterable[str], *, verbose: bool | int = False
     ) -> builtins.list[str]:
         """Remove the named distributions (all together); unknown names only warn. Returns the
-        names removed. Synchronous, as micropip's."""
+        names removed. Synchronous, as micropip's: while an ``install`` or ``sync`` of this
+        environment is in progress it cannot wait, and raises
+        :class:`~.errors.ChangeInProgressError` (nothing removed); await that call, then
+        uninstall again."""
         names = texts(packages, "packages")
+        operations.refuse_if_busy(self.environment, "uninstall")  # before any mock is removed
         say = _printer(verbose)
         removed: builtins.list[str] = []
         in_memory = [name for name in names if mocks.in_memory(name)]

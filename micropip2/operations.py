@@ -4,6 +4,9 @@
 ``install`` and ``sync`` both make a :class:`~.plan.Plan` (by resolution, or by replaying a lock)
 and hand it to the one executor (:func:`~.install.executor.execute`); with ``dry_run`` they return
 that Plan unrun. Both return an :class:`InstallReport`.
+
+``install``, ``sync`` and ``uninstall`` change one environment one at a time
+(:mod:`~.env_lock`): each reads what is installed only once it holds the environment's lock.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,6 +22,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from . import cache
 from .downloads import WheelFiles
+from .env_lock import environment_lock
 from .fetch import Fetcher, FetchEvent
 from .install.environment import Environment
 from .install.executor import execute
@@ -184,7 +188,25 @@ async def install(
     vet: Callable[[Plan], None] | None = None,
 ) -> InstallReport:
     """``lockfile``'s pinned files are offered ahead of the indexes, over the distribution's.
-    ``vet`` sees the Plan before anything is written, and may refuse it by raising."""
+    ``vet`` sees the Plan before anything is written, and may refuse it by raising. Waits for
+    an install or sync of the same environment in progress (a dry run too: its
+    Plan is made against what that call leaves)."""
+    async with _changing(place, "install", say):
+        return await _install(
+            requirements, options, place, lockfile=lockfile, dry_run=dry_run, say=say, vet=vet
+        )
+
+
+async def _install(
+    requirements: Sequence[str],
+    options: InstallOptions,
+    place: Place,
+    *,
+    lockfile: LockRef | None,
+    dry_run: bool,
+    say: Say,
+    vet: Callable[[Plan], None] | None,
+) -> InstallReport:
     pyodide_packages = place.pyodide_packages()
     if lockfile is not None:
         from .lockfiles.fit import select
@@ -208,9 +230,11 @@ async def install(
             vet(plan)
         report = InstallReport(plan, dry_run=dry_run, warnings=list(resolution.notes))
         for note in resolution.notes:
-            warnings.warn(f"micropip2.install: {note}", stacklevel=3)
+            warnings.warn(f"micropip2.install: {note}", stacklevel=4)
         for item in plan.changes:
             say(f"Collected {item}")
+        for text in plan.satisfied:
+            say(f"Requirement already satisfied: {text}")
         report.warnings += _imported_notes(plan, installed)
         if dry_run:
             return report
@@ -223,6 +247,12 @@ async def install(
 async def sync(
     lock: Lock, place: Place, *, dry_run: bool = False, cache: bool = True, say: Say
 ) -> InstallReport:
+    """Waits for an install or sync of the same environment in progress, as ``install``."""
+    async with _changing(place, "sync", say):
+        return await _sync(lock, place, dry_run=dry_run, cache=cache, say=say)
+
+
+async def _sync(lock: Lock, place: Place, *, dry_run: bool, cache: bool, say: Say) -> InstallReport:
     installed = place.installed()
     from .lockfiles.sync import plan_sync
 
@@ -264,7 +294,20 @@ def freeze(place: Place, format: Format, base_url: str | None) -> str:
 
 
 def uninstall(names: Sequence[str], place: Place, say: Say) -> list[str]:
-    """Remove the named distributions (all together); unknown names only warn."""
+    """Remove the named distributions (all together); unknown names only warn. Synchronous:
+    while an install or sync of the environment is in progress it raises
+    :class:`~.errors.ChangeInProgressError` and removes nothing."""
+    with environment_lock(place.environment.site_packages).held_now("uninstall"):
+        return _uninstall(names, place, say)
+
+
+def refuse_if_busy(environment: Environment, operation: str) -> None:
+    """Raise :class:`~.errors.ChangeInProgressError` when an install or sync of ``environment``
+    is in progress (for callers that change it before :func:`uninstall`)."""
+    environment_lock(environment.site_packages).refuse_if_busy(operation)
+
+
+def _uninstall(names: Sequence[str], place: Place, say: Say) -> list[str]:
     from .install.uninstall import remove
 
     installed = place.installed()
@@ -272,7 +315,7 @@ def uninstall(names: Sequence[str], place: Place, say: Say) -> list[str]:
     for name in names:
         dist = installed.get(canonicalize_name(name))
         if dist is None:
-            warnings.warn(f"micropip2: {name!r} is not installed; skipped", stacklevel=3)
+            warnings.warn(f"micropip2: {name!r} is not installed; skipped", stacklevel=4)
         elif dist not in found:
             found.append(dist)
     refuse_removing(found, installed)  # micropip2 and what it needs (micropip2.protected)
@@ -287,6 +330,14 @@ def uninstall(names: Sequence[str], place: Place, say: Say) -> list[str]:
                 "the running interpreter keeps the loaded modules"
             )
     return removed
+
+
+def _changing(place: Place, operation: str, say: Say) -> AbstractAsyncContextManager[None]:
+    """Hold ``place``'s environment for ``operation``, after the calls that came first."""
+    lock = environment_lock(place.environment.site_packages)
+    return lock.held(
+        operation, on_wait=lambda busy: say(f"Waiting for the {busy} in progress in {lock.path}")
+    )
 
 
 async def _run(

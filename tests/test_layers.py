@@ -36,6 +36,7 @@ LAYERS = [
     "install",
     "mocks",
     "listing",
+    "env_lock",
     "operations",
     "manager",
     "micropip_api",

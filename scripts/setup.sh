@@ -4,7 +4,8 @@
 #   1. Debian's Chromium (/usr/bin/chromium) for the browser runtime, unless present or
 #      MICROPIP2_NO_BROWSER=1
 #   2. npm ci (pinned Pyodide runtimes and playwright-core; never downloads a browser)
-#   3. .venv from a Python >= 3.12 (pyenv's 3.13.0 preferred) with requirements-dev.txt
+#   3. .venv from a Python >= 3.13 (pyenv's 3.13.0; Sphinx 9.2 for the docs needs 3.13) with
+#      requirements-dev.txt
 #   4. scripts/build_dist.py: build/dist/<version>/ and build/wheels/
 set -euo pipefail
 
@@ -47,18 +48,18 @@ else
 fi
 
 # --- 3. Python venv ----------------------------------------------------------------------
-py_ok() {  # is "$1" a CPython >= 3.12?
-    [[ -n "$1" ]] && "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null
+py_ok() {  # is "$1" a CPython >= 3.13?
+    [[ -n "$1" ]] && "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 13) else 1)' 2>/dev/null
 }
 
 find_python() {
     local c
-    for v in 3.13.0 3.13 3.12.1 3.12; do
+    for v in 3.13.0 3.13; do
         c="$(PYENV_VERSION=$v python3 -c 'import sys; print(sys.executable)' 2>/dev/null || true)"
         if py_ok "$c"; then echo "$c"; return; fi
     done
-    for c in "$HOME"/.pyenv/versions/3.13*/bin/python3 "$HOME"/.pyenv/versions/3.12*/bin/python3 \
-             "$(command -v python3.13 || true)" "$(command -v python3.12 || true)" \
+    for c in "$HOME"/.pyenv/versions/3.13*/bin/python3 \
+             "$(command -v python3.13 || true)" \
              "$(command -v python3 || true)"; do
         if [[ -x "$c" ]] && py_ok "$c"; then echo "$c"; return; fi
     done
@@ -68,7 +69,7 @@ if [[ -x .venv/bin/python ]] && py_ok .venv/bin/python; then
     :
 else
     base="$(find_python)"
-    [[ -n "$base" ]] || die "no Python >= 3.12 found (tried pyenv 3.13/3.12, python3.13, python3.12, python3); pyodide-lock needs >= 3.12"
+    [[ -n "$base" ]] || die "no Python >= 3.13 found (tried pyenv 3.13, python3.13, python3); pyodide-lock needs >= 3.12 and the docs build (Sphinx 9.2) >= 3.13"
     say "creating .venv with $base ($("$base" --version))"
     rm -rf .venv
     "$base" -m venv .venv

@@ -18,15 +18,13 @@ import pytest
 
 from micropip2 import cache, operations
 from micropip2.fetch import Fetcher
-from micropip2.install.environment import Environment
 from micropip2.installed import installed_distributions
-from micropip2.lockfiles.pyodide_packages import PyodidePackages
 from micropip2.operations import InstallOptions, Place
 from micropip2.page_cache import StoredPage, decode, encode, lifetime, storable
 from micropip2.runtime import Response
 from micropip2.runtime.host import HostRuntime
 from micropip2.store import DirectoryStore, key_for
-from micropip2.target import Target
+from tests.support.host_place import make_place
 from tests.support.publish import publish
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,20 +169,6 @@ def test_the_environment_decides_where_and_whether(monkeypatch, folder):
     assert cache.open_store(runtime, enabled=False) is None
 
 
-def _place(root: Path) -> Place:
-    site = root / "site-packages"
-    for name in ("site-packages", "bin", "include"):
-        (root / name).mkdir(parents=True)
-    environment = Environment(site, site, root / "bin", root / "include", root, root / "lib")
-    return Place(
-        HostRuntime(),
-        Target.for_pyodide("314.0.7"),
-        environment,
-        PyodidePackages.empty,
-        installed=lambda: installed_distributions([str(site)]),
-    )
-
-
 def _install(place: Place, index_server, **options) -> None:
     opts = InstallOptions(index_urls=[index_server.simple_url], **options)
     asyncio.run(operations.install(["app"], opts, place))
@@ -193,16 +177,16 @@ def _install(place: Place, index_server, **options) -> None:
 def test_a_second_environment_installs_from_the_cache(cache_on, folder, index_server):
     publish(index_server, "app", "1.0", ["lib"])
     publish(index_server, "lib", "1.0")
-    _install(_place(folder / "one"), index_server)
+    _install(make_place(folder / "one"), index_server)
     index_server.clear_requests()
-    _install(_place(folder / "two"), index_server)
+    _install(make_place(folder / "two"), index_server)
     asked = sorted(r.path for r in index_server.requests if r.method == "GET")
     # pages and JSON API hints only: wheels and metadata cached (the server says no-store)
     assert asked == ["/pypi/app/json", "/pypi/lib/json", "/simple/app/", "/simple/lib/"]
     info = asyncio.run(cache.info())
     assert info.enabled and info.entries == 4  # two wheels, two metadata files
     index_server.clear_requests()
-    _install(_place(folder / "three"), index_server, cache=False)
+    _install(make_place(folder / "three"), index_server, cache=False)
     assert any(r.path.endswith(".whl") for r in index_server.requests)
     assert asyncio.run(cache.clear()) == 4 and asyncio.run(cache.info()).entries == 0
 
@@ -343,10 +327,10 @@ def test_a_resolution_is_reused_while_its_pages_are_fresh(cache_on, folder, inde
     publish(index_server, "app", "1.0", ["lib>=1"])
     publish(index_server, "lib", "1.0")
     index_server.page_max_age = 600
-    _install(_place(folder / "one"), index_server)
+    _install(make_place(folder / "one"), index_server)
     assert len(_stored_resolutions(cache_on)) == 1
     index_server.clear_requests()
-    second = _place(folder / "two")
+    second = make_place(folder / "two")
     reused, said = _resolve(second, index_server)
     assert REUSED in said and index_server.requests == []
     fresh, said = _resolve(second, index_server, cache=False)
@@ -364,7 +348,7 @@ def test_a_resolution_is_not_reused_in_another_situation(cache_on, folder, index
     publish(index_server, "lib", "1.0")
     publish(index_server, "lib", "2.0b1")
     index_server.page_max_age = 600
-    place = _place(folder / "one")
+    place = make_place(folder / "one")
     _resolve(place, index_server)
     _, said = _resolve(place, index_server, pre=True)  # another option
     assert REUSED not in said
@@ -380,7 +364,7 @@ def test_a_changed_page_makes_a_new_resolution(cache_on, folder, index_server):
     publish(index_server, "app", "1.0", ["lib>=1"])
     publish(index_server, "lib", "1.0")
     index_server.page_max_age = 1
-    place = _place(folder / "one")
+    place = make_place(folder / "one")
     first, _ = _resolve(place, index_server)
     publish(index_server, "lib", "2.0")
     time.sleep(1.1)  # pages stale: the resolution is not reused, pages are revalidated
@@ -393,7 +377,7 @@ def test_a_changed_page_makes_a_new_resolution(cache_on, folder, index_server):
 def test_no_resolution_is_kept_from_pages_that_were_not(cache_on, folder, index_server):
     publish(index_server, "app", "1.0", ["lib>=1"])
     publish(index_server, "lib", "1.0")
-    place = _place(folder / "one")
+    place = make_place(folder / "one")
     _resolve(place, index_server)  # the server says no-store: pages not kept, nor the resolution
     assert _stored_resolutions(cache_on) == []
     index_server.page_max_age = 600
@@ -408,7 +392,7 @@ def test_no_resolution_is_kept_when_a_file_needs_credentials(cache_on, folder, i
     index_server.files_base_url = index_server.url.replace("://", "://user:s3cret@") + "/files/"
     publish(index_server, "app", "1.0")
     index_server.page_max_age = 600
-    report, _ = _resolve(_place(folder / "one"), index_server)
+    report, _ = _resolve(make_place(folder / "one"), index_server)
     assert [i.name for i in report.plan.changes] == ["app"]
     assert "s3cret" not in report.plan.changes[0].url
     assert _stored_resolutions(cache_on) == []  # a fresh interpreter would not have them

@@ -4,24 +4,15 @@ and two installs through ``micropip2.operations`` gathered into one throwaway en
 from __future__ import annotations
 
 import asyncio
-import shutil
-import uuid
-from pathlib import Path
 
 import pytest
 
 from micropip2 import operations
 from micropip2.env_lock import EnvironmentLock, environment_lock
 from micropip2.errors import ChangeInProgressError, Micropip2Error
-from micropip2.install.environment import Environment
-from micropip2.installed import installed_distributions
-from micropip2.lockfiles.pyodide_packages import PyodidePackages
-from micropip2.operations import InstallOptions, Place
-from micropip2.runtime.host import HostRuntime
-from micropip2.target import Target
+from micropip2.operations import InstallOptions
+from tests.support.host_place import throwaway_place
 from tests.support.publish import publish
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_calls_take_turns_in_the_order_they_came():
@@ -151,20 +142,8 @@ async def _briefly(lock: EnvironmentLock) -> None:
 
 @pytest.fixture
 def place():
-    # Not under /tmp: the environment never owns files there (see install/environment.py).
-    root = ROOT / "build" / "host-envs" / uuid.uuid4().hex
-    site = root / "site-packages"
-    for folder in ("site-packages", "bin", "include"):
-        (root / folder).mkdir(parents=True)
-    environment = Environment(site, site, root / "bin", root / "include", root, root / "lib")
-    yield Place(
-        HostRuntime(),
-        Target.for_pyodide("314.0.7"),
-        environment,
-        PyodidePackages.empty,
-        installed=lambda: installed_distributions([str(site)]),
-    )
-    shutil.rmtree(root)
+    with throwaway_place() as place:
+        yield place
 
 
 def test_two_gathered_installs_of_one_project_leave_one_version(place, index_server):

@@ -9,46 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
-import uuid
-from pathlib import Path
 
 import pytest
 
 from micropip2 import operations
 from micropip2.errors import HashMismatchError, Micropip2Error
-from micropip2.install.environment import Environment
 from micropip2.installed import installed_distributions
 from micropip2.lockfiles.model import Lock, LockedFile, LockEntry
-from micropip2.lockfiles.pyodide_packages import PyodidePackages
-from micropip2.operations import InstallOptions, Place
+from micropip2.operations import InstallOptions
 from micropip2.plan import Action, Source
 from micropip2.resolve.driver import ResolutionError
-from micropip2.runtime.host import HostRuntime
-from micropip2.target import Target
+from tests.support.host_place import throwaway_place
 from tests.support.publish import publish
 from tests.support.wheels import WheelSpec, build_wheel
-
-ROOT = Path(__file__).resolve().parent.parent
-TARGET = Target.for_pyodide("314.0.7")
 
 
 @pytest.fixture
 def place():
-    # Not under /tmp: the environment never owns files there (see install/environment.py).
-    root = ROOT / "build" / "host-envs" / uuid.uuid4().hex
-    site = root / "site-packages"
-    for folder in ("site-packages", "bin", "include"):
-        (root / folder).mkdir(parents=True)
-    environment = Environment(site, site, root / "bin", root / "include", root, root / "lib")
-    yield Place(
-        HostRuntime(),
-        TARGET,
-        environment,
-        PyodidePackages.empty,
-        installed=lambda: installed_distributions([str(site)]),
-    )
-    shutil.rmtree(root)
+    with throwaway_place() as place:
+        yield place
 
 
 def _install(place, requirements, index, dry_run=False, **options):

@@ -169,10 +169,11 @@ async def resolving(
         crawl = Crawl(knowledge, downloads=downloads)
         resolved = await resolve(request.requirements, knowledge, crawl, resolver_options)
         plan = plan_install(resolved, installed, request.user_names, reinstall=options.reinstall)
+        notes = request.ignored + resolved.notes
         if store is not None and key is not None:
-            found = StoredResolution(plan, resolved.notes, dict(fetcher.pages_read))
+            found = StoredResolution(plan, notes, dict(fetcher.pages_read))
             await keep(store, key, found, not_kept=fetcher.pages_not_kept)
-        yield Resolution(plan, resolved.notes, files)
+        yield Resolution(plan, notes, files)
     finally:
         await lookups.close()
 

@@ -40,6 +40,9 @@ class Request:
     requirements: tuple[Requirement, ...]
     url_candidates: Mapping[NormalizedName, Candidate]
     constraints: Mapping[NormalizedName, SpecifierSet]
+    # what was left out, as pip does: requirements and constraints whose PEP 508 marker does not
+    # hold for the target ("Ignoring x: ...")
+    ignored: tuple[str, ...] = ()
 
     @property
     def user_names(self) -> set[NormalizedName]:
@@ -96,10 +99,15 @@ def build_request(
     requirements: list[Requirement] = []
     url_candidates: dict[NormalizedName, Candidate] = {}
     hashes = caller_hashes(hashes)
+    ignored: list[str] = []
     for text in requirement_texts(texts):
         direct = parse_direct(text)
         if direct is None:
-            requirements.append(_named(text))
+            named = _named(text)
+            if _marker_holds(text, target):
+                requirements.append(named)
+            else:
+                ignored.append(_ignoring(text, target))
             continue
         direct = _with_caller_hash(direct, hashes)
         candidate = _url_candidate(direct, target)
@@ -121,7 +129,25 @@ def build_request(
                 text=text,
             )
         )
-    return Request(tuple(requirements), url_candidates, _constraints(constraints))
+    kept_constraints = []
+    for text in constraint_texts(constraints):
+        if _marker_holds(text, target):
+            kept_constraints.append(text)
+        else:
+            ignored.append(_ignoring(text, target))
+    return Request(
+        tuple(requirements), url_candidates, _constraints(kept_constraints), tuple(ignored)
+    )
+
+
+def _marker_holds(text: str, target: Target) -> bool:
+    """Whether a named requirement's PEP 508 marker holds for ``target`` (no marker: it does)."""
+    return target.marker_holds(PackagingRequirement(text).marker)
+
+
+def _ignoring(text: str, target: Target) -> str:
+    marker = PackagingRequirement(text).marker
+    return f"ignoring {text!r}: its marker '{marker}' does not hold for {target.describe()}"
 
 
 def _named(text: str) -> Requirement:

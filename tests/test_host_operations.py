@@ -206,3 +206,22 @@ def test_an_index_without_a_json_api_is_asked_as_before(place, index_server):
     index_server.fail("/pypi/*", 404)
     report = _install(place, ["app"], index_server)
     assert sorted(i.name for i in report.installed) == ["app", "lib"]
+
+
+def test_requirements_whose_marker_does_not_hold_are_ignored_and_said(place, index_server):
+    publish(index_server, "app", "1.0", ["lib"])
+    publish(index_server, "lib", "1.0")
+    publish(index_server, "lib", "2.0")
+    with pytest.warns(UserWarning, match="ignoring"):
+        report = _install(
+            place,
+            ["app", "winonly; sys_platform == 'win32'", "lib; sys_platform == 'emscripten'"],
+            index_server,
+            constraints=["lib<2; sys_platform == 'linux'"],  # not for Pyodide: lib 2.0 is fine
+        )
+    assert sorted(f"{i.name}=={i.version}" for i in report.installed) == ["app==1.0", "lib==2.0"]
+    assert [w.split(":")[0] for w in report.warnings] == [
+        "ignoring \"winonly; sys_platform == 'win32'\"",
+        "ignoring \"lib<2; sys_platform == 'linux'\"",
+    ]
+    assert not index_server.find("/simple/winonly/")  # never even asked for

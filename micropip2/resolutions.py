@@ -85,7 +85,7 @@ async def reusable(store: Store, key: str) -> StoredResolution | None:
                 return None
             if hashlib.sha256(page.response.body).hexdigest() != sha256:
                 return None
-    except OSError:
+    except Exception:  # a failing store (OSError on Node, a JS error from Cache Storage)
         return None
     return found
 
@@ -98,7 +98,7 @@ async def keep(
     a sha256, on a URL without credentials."""
     if not_kept or not all(_pinned(item) for item in resolution.plan.changes):
         return
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(Exception):  # a full or failing store never fails an install
         await store.write(key, encode(resolution))
 
 

@@ -52,11 +52,6 @@ def is_remote(location: str) -> bool:
     return scheme_of(location) in WEB_SCHEMES
 
 
-def is_host_file(location: str) -> bool:
-    """A path of the host machine, or a ``file:`` URL (read on Node, or by the CLI)."""
-    return not has_scheme(location) or scheme_of(location) == "file"
-
-
 def join(folder: str, name: str) -> str:
     """``name`` in ``folder``. A ``name`` that is already absolute (it has a scheme, or starts
     with ``/``) stays as it is, as does any name when there is no folder."""

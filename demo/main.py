@@ -6,8 +6,6 @@ this interpreter (pydantic-core and uuid-utils are binary wheels for pyemscripte
 every file's sha256, installs them all or nothing, and the code below uses them.
 """
 
-import time
-
 import micropip2
 from micropip2.target import Target
 
@@ -17,11 +15,8 @@ REQUIREMENTS = ["rich", "pydantic", "uuid-utils"]
 async def main() -> None:
     target = Target.current()
     print(f"Installing {', '.join(REQUIREMENTS)} for {target.describe()}")
-    started = time.perf_counter()
-    report = await micropip2.install(REQUIREMENTS, verbose=True)
-    print(
-        f"installed {len(report.installed)} distributions in {time.perf_counter() - started:.2f} s"
-    )
+    # progress=True: the summary a notebook's live display ends with, printed here as text
+    report = await micropip2.install(REQUIREMENTS, progress=True)
     for warning in report.warnings:
         print("warning:", warning)
 

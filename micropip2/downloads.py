@@ -10,6 +10,9 @@ import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from packaging.requirements import InvalidRequirement, Requirement
+
+from .errors import InvalidWheelError
 from .fetch import Fetcher
 from .plan import PlanItem
 from .wheel_file import WheelFile, read_wheel
@@ -33,6 +36,14 @@ class _Wanted:
     headers: Mapping[str, str]
 
 
+@dataclass(frozen=True)
+class Declared:
+    """What an index's PEP 658 metadata file said of a wheel's requirements, which resolution
+    relied on (its name and version are checked where it is read)."""
+
+    requires: frozenset[str]  # Requires-Dist, each as packaging writes it
+
+
 class WheelFiles:
     """The wheels of one operation, by URL."""
 
@@ -40,7 +51,17 @@ class WheelFiles:
         self.fetcher = fetcher
         self.headers_for = headers_for
         self._ready: dict[str, asyncio.Future[tuple[WheelFile, str]]] = {}
+        self._declared: dict[str, Declared] = {}
         self._cpu_turns = asyncio.Lock()
+
+    def declare(self, url: str, declared: Declared) -> None:
+        """Record what the index's metadata file said of the wheel at ``url``: once the wheel is
+        read, its own METADATA must say the same (PEP 658), or it is refused. Raises at once if
+        the wheel is read already."""
+        self._declared[url] = declared
+        wheel = self.done(url)
+        if wheel is not None:
+            _check_declared(wheel, declared)
 
     def start(
         self,
@@ -107,8 +128,45 @@ class WheelFiles:
         async with self._cpu_turns:
             await asyncio.sleep(0)
             pinned = bool(wanted.sha256)  # and checked by the fetch layer
-            return read_wheel(wanted.filename, fetched.data, pinned=pinned), fetched.sha256
+            wheel = read_wheel(wanted.filename, fetched.data, pinned=pinned)
+        declared = self._declared.get(wanted.url)
+        if declared is not None:
+            _check_declared(wheel, declared)
+        return wheel, fetched.sha256
 
     def _forget_failure(self, url: str, done: asyncio.Future[tuple[WheelFile, str]]) -> None:
         if (done.cancelled() or done.exception() is not None) and self._ready.get(url) is done:
             del self._ready[url]
+
+
+def _requirement_texts(texts: list[str]) -> frozenset[str]:
+    """Requires-Dist values as packaging writes them (spacing and order do not count); one that
+    does not parse is kept as written."""
+    found = set()
+    for text in texts:
+        try:
+            found.add(str(Requirement(text)))
+        except InvalidRequirement:
+            found.add(text.strip())
+    return frozenset(found)
+
+
+def _check_declared(wheel: WheelFile, declared: Declared) -> None:
+    """Refuse ``wheel`` if its own METADATA requires other things than its PEP 658 metadata
+    file said."""
+    requires = _requirement_texts(wheel.metadata.get_all("Requires-Dist") or [])
+    if requires == declared.requires:
+        return
+    differences = []
+    if left_out := sorted(requires - declared.requires):
+        differences.append(f"the index's file leaves out {', '.join(left_out)}")
+    if added := sorted(declared.requires - requires):
+        differences.append(f"the index's file adds {', '.join(added)}")
+    raise InvalidWheelError(
+        f"{wheel.filename}: its metadata file on the index (PEP 658) does not match the "
+        f"wheel's own METADATA ({'; '.join(differences)}); resolution relied on that file, "
+        "so nothing was installed. The index serves wrong metadata: tell its owner, or use an "
+        "index that serves none",
+        project=wheel.name,
+        file=wheel.filename,
+    )

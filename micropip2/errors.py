@@ -56,19 +56,36 @@ class DownloadError(Micropip2Error):
     """A file could not be fetched (network error, HTTP status, unreadable local file).
 
     ``status`` is the HTTP status when the server answered with one, else ``None``;
-    ``failures`` holds the errors of each file when several failed at once."""
+    ``timed_out`` is true when a time limit ended the request, ``too_large`` when its body went
+    past the size allowed; ``failures`` holds the errors of each file when several failed at
+    once."""
 
     def __init__(
         self,
         message: str,
         *,
         status: int | None = None,
+        timed_out: bool = False,
+        too_large: bool = False,
         failures: tuple[BaseException, ...] = (),
         **facts: str | None,
     ) -> None:
         super().__init__(message, **facts)
         self.status = status
+        self.timed_out = timed_out
+        self.too_large = too_large
         self.failures = failures
+
+
+class DeadlineExceededError(Micropip2Error):
+    """An ``install`` or ``sync`` did not finish within its ``deadline``; nothing was changed.
+
+    ``deadline`` is the limit in seconds; ``doing`` what was under way when it passed."""
+
+    def __init__(self, message: str, *, deadline: float, doing: str, **facts: str | None) -> None:
+        super().__init__(message, **facts)
+        self.deadline = deadline
+        self.doing = doing
 
 
 class HashMismatchError(Micropip2Error):
@@ -88,6 +105,30 @@ class IncompatibleWheelError(Micropip2Error):
 
 class InvalidWheelError(Micropip2Error):
     """A wheel archive breaks the binary distribution format (or is unsafe to unpack)."""
+
+
+class LimitExceededError(Micropip2Error):
+    """A wheel or metadata file exceeds one of micropip2's resource limits
+    (:mod:`micropip2.limits`); it was refused before being inflated or parsed.
+
+    ``limit`` is the limit's name ("wheel_size", ...), ``value`` its value, ``found`` what the
+    file has, ``how`` the call that raises the limit."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: str,
+        value: int,
+        found: int | float,
+        how: str,
+        **facts: str | None,
+    ) -> None:
+        super().__init__(message, **facts)
+        self.limit = limit
+        self.value = value
+        self.found = found
+        self.how = how
 
 
 class InstallConflictError(Micropip2Error):

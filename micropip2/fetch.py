@@ -7,12 +7,17 @@ the sha256 and size they were promised). It owns:
 * the request: ``http(s)://``, a URL relative to the page (on Node, a path of the host),
   ``file:`` (a host file, on Node) and ``emfs:`` (the Emscripten file system);
 * one request per URL for files: a second caller of the same URL shares the first download;
-* a page request that got no answer at all (network error) is sent once more; an HTTP status
-  is an answer and never retried (file downloads are not retried yet);
+* time and size limits for every request (:class:`Network`): an answer must start within
+  ``timeout`` seconds and its body may not pause longer than that; a page or metadata file may
+  not exceed :mod:`micropip2.limits`' ``page_size``, a file the size it was promised (else
+  ``MAX_FILE_BYTES``);
+* retries: a GET that got no answer, hit a time limit, or was answered 408, 429 or 5xx is sent
+  again, up to ``attempts`` tries in all, after a backoff (or the server's ``Retry-After``, up to
+  a cap); cancelling a download aborts its request;
 * verification: size first (a clear "got N bytes" message), then sha256;
 * the Fetch API's ``credentials`` mode (cookies, in browsers) for every request;
-* events (:class:`FetchEvent`: started, done, failed, cached) for whoever watches, such as the
-  verbose printer;
+* events (:class:`FetchEvent`: started, progress (bytes so far), done, failed, cached) for
+  whoever watches: the verbose printer, :mod:`micropip2.progress`;
 * the persistent cache (:mod:`micropip2.cache`): a file promised a sha256 is looked up in the
   store first and kept there once verified; an entry is hashed again when read and dropped if
   it does not match; project pages are kept and reused by HTTP's caching rules
@@ -35,26 +40,49 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from .errors import DownloadError, HashMismatchError, InvalidOptionError
-from .locations import basic_authorization, scheme_of, split_credentials
+from . import limits
+from .errors import DownloadError, HashMismatchError, InvalidOptionError, LimitExceededError
+from .locations import basic_authorization, is_remote, scheme_of, split_credentials
 from .page_cache import StoredPage, decode, encode, page_key, storable
-from .runtime import Enough, Response, Runtime
+from .runtime import Enough, Response, Runtime, Transfer
 from .store import Store, key_for
 
-NETWORK_ATTEMPTS = 2  # one retry when no answer came; HTTP statuses are answers, never retried
 FETCH_CREDENTIALS_MODES = ("omit", "same-origin", "include")  # the Fetch API's ``credentials``
+RETRIED_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
+MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024  # a file of unknown size (the wasm32 heap is 4 GB)
+
+
+@dataclass(frozen=True)
+class Network:
+    """The time limits and retries of every request of an operation."""
+
+    timeout: float = 15.0  # seconds to the answer's headers, and that a body may pause
+    attempts: int = 3  # tries of one GET in all (no answer, a time limit, 408, 429, 5xx)
+    backoff: float = 0.5  # seconds before the second try; doubled before each next one
+    max_retry_after: float = 10.0  # a server's Retry-After is waited for up to this
+
+    def pause(self, attempt: int, response: Response | None) -> float:
+        """Seconds to wait before the try after ``attempt`` (1 for the first)."""
+        asked = _retry_after(response) if response is not None else None
+        if asked is not None:
+            return float(min(asked, self.max_retry_after))
+        return float(self.backoff * 2.0 ** (attempt - 1))
+
+
+DEFAULT_NETWORK = Network()
 
 
 @dataclass(frozen=True)
 class FetchEvent:
     """One step of one download, for progress display."""
 
-    kind: Literal["started", "done", "failed", "cached"]
+    kind: Literal["started", "progress", "done", "failed", "cached"]
     url: str
-    size: int | None = None  # bytes received ("done"), or expected when known ("started")
+    size: int | None = None  # bytes: received ("progress", "done", "cached"), or expected
+    total: int | None = None  # bytes expected (the promised size, else Content-Length)
 
 
 @dataclass(frozen=True)
@@ -108,6 +136,7 @@ class Fetcher:
         fetch_credentials: str | None = None,
         observers: tuple[Observer, ...] = (),
         store: Store | None = None,
+        network: Network = DEFAULT_NETWORK,
     ) -> None:
         if fetch_credentials is not None and fetch_credentials not in FETCH_CREDENTIALS_MODES:
             raise InvalidOptionError(
@@ -118,6 +147,7 @@ class Fetcher:
         self.fetch_credentials = fetch_credentials
         self.observers = observers
         self.store = store
+        self.network = network
         self.requests: list[str] = []  # every URL actually requested, in order (retries included)
         # Project pages this fetcher answered (for :mod:`micropip2.resolutions`): the store key
         # and body sha256 of each kept one, and the URL of each that could not be kept.
@@ -133,24 +163,73 @@ class Fetcher:
         *,
         enough: Enough | None = None,
     ) -> Response:
-        """One GET of an http(s) URL, whatever the status; retried once when no answer came.
-        Raises :class:`DownloadError` when both attempts got no answer. Each attempt is also
-        appended to ``log`` when given. ``enough``: read only a prefix of the body
-        (:meth:`Runtime.get`)."""
+        """One GET of an http(s) URL (a page or a metadata file), whatever the final status;
+        tried again as :class:`Network` says. Raises :class:`DownloadError` when the last try got
+        no answer. Each try is also appended to ``log`` when given. ``enough``: read only a
+        prefix of the body (:class:`~micropip2.runtime.Transfer`)."""
         url, headers = with_url_credentials(url, headers)
-        for attempt in range(1, NETWORK_ATTEMPTS + 1):
-            self.requests.append(url)
-            if log is not None:
-                log.append(url)
+        page_size = limits.current().page_size
+        try:
+            return await self._tries(url, headers, self._transfer(page_size, enough=enough), log)
+        except DownloadError as exc:
+            if not exc.too_large:
+                raise
+            how = f"micropip2.limits.set_limits(page_size={page_size * 4})"
+            raise LimitExceededError(
+                f"{url} was refused: it is larger than micropip2's limit of {page_size} bytes "
+                f"for an index page or metadata file (page_size). If you trust this index, "
+                f"raise the limit with {how} and try again",
+                limit="page_size",
+                value=page_size,
+                found=page_size + 1,
+                how=how,
+                url=url,
+            ) from None
+
+    async def _tries(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None,
+        transfer: Transfer,
+        log: list[str] | None = None,
+        first: Awaitable[Response] | None = None,
+    ) -> Response:
+        """The answer to ``url`` after up to ``network.attempts`` tries (one for a path of the
+        host: reading it again gives the same answer); ``first``: the first try, already sent."""
+        attempts = self.network.attempts if is_remote(url) else 1
+        for attempt in range(1, attempts + 1):
+            if first is None:
+                self.requests.append(url)
+                if log is not None:
+                    log.append(url)
+                first = self.runtime.get(url, headers, self.fetch_credentials, transfer=transfer)
+            sending, first = first, None
             try:
-                return await self.runtime.get(url, headers, self.fetch_credentials, enough=enough)
-            except DownloadError:
-                if attempt == NETWORK_ATTEMPTS:
+                response = await sending
+            except DownloadError as exc:
+                if exc.too_large:  # the same bytes again: not worth another try
                     raise
+                if attempt == attempts:
+                    raise _after_tries(exc, attempt) from exc
+                await asyncio.sleep(self.network.pause(attempt, None))
+                continue
+            if response.status not in RETRIED_STATUSES or attempt == attempts:
+                return response
+            await asyncio.sleep(self.network.pause(attempt, response))
         raise AssertionError("unreachable")
 
+    def _transfer(
+        self, max_bytes: int, *, enough: Enough | None = None, on_bytes: Any = None
+    ) -> Transfer:
+        timeout = self.network.timeout
+        return Transfer(timeout, timeout, max_bytes, enough, on_bytes)
+
     def start(
-        self, url: str, headers: Mapping[str, str] | None = None, sha256: str | None = None
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        sha256: str | None = None,
+        size: int | None = None,
     ) -> None:
         """Send the request for ``url`` now, before returning (a caller starting many gets them
         all on the wire at once, not one per event-loop turn); :meth:`file` then waits for it
@@ -160,9 +239,9 @@ class Fetcher:
             return
         sent, headers = with_url_credentials(url, headers)
         if self.store is not None and sha256:
-            future = asyncio.ensure_future(self._stored_or_fetched(sent, headers, sha256))
+            future = asyncio.ensure_future(self._stored_or_fetched(sent, headers, sha256, size))
         else:
-            future = asyncio.ensure_future(self._fetched(sent, headers))
+            future = asyncio.ensure_future(self._fetched(sent, headers, size))
         future.add_done_callback(lambda done: self._forget_failure(url, done))
         self._files[url] = future
 
@@ -267,45 +346,83 @@ class Fetcher:
     ) -> Fetched:
         """The bytes at ``url`` (shared with any other caller of this URL), checked against
         ``size`` and ``sha256`` when given; ``what`` names the file in errors ("rich 14.0.0")."""
-        self.start(url, headers, sha256)
+        self.start(url, headers, sha256, size)
         fetched = await asyncio.shield(self._files[url])
         _check(what, url, fetched, sha256, size)
         return fetched
 
-    def _send(self, url: str, headers: Mapping[str, str] | None) -> Awaitable[bytes]:
-        """An http(s) request is sent before this returns; local files are read when awaited."""
+    def _fetched(
+        self, url: str, headers: Mapping[str, str] | None, size: int | None
+    ) -> Awaitable[Fetched]:
+        """The file at ``url``; an http(s) request is sent before this returns, local files are
+        read when awaited."""
         scheme = scheme_of(url)
         if scheme == "emfs":
-            return _read_emfs(unquote(urlsplit(url).path))
+            return self._local(url, _read_emfs(unquote(urlsplit(url).path)))
         if scheme == "file":
-            return self.runtime.read_host_file(unquote(urlsplit(url).path))
-        self.requests.append(url)
-        return self.runtime.start_fetch(url, headers, self.fetch_credentials)
+            return self._local(url, self.runtime.read_host_file(unquote(urlsplit(url).path)))
+        self._emit(FetchEvent("started", url, total=size))
 
-    def _fetched(self, url: str, headers: Mapping[str, str] | None) -> Awaitable[Fetched]:
-        self._emit(FetchEvent("started", url))
-        return self._receive(url, self._send(url, headers))  # sent before this returns
+        def on_bytes(received: int, declared: int | None) -> None:
+            self._emit(FetchEvent("progress", url, received, size or declared))
+
+        transfer = self._transfer(
+            MAX_FILE_BYTES if size is None else size,
+            on_bytes=on_bytes if self.observers else None,
+        )
+        self.requests.append(url)
+        first = self.runtime.get(url, headers, self.fetch_credentials, transfer=transfer)
+        return self._receive(url, self._tries(url, headers, transfer, first=first), size)
 
     async def _stored_or_fetched(
-        self, url: str, headers: Mapping[str, str] | None, sha256: str
+        self, url: str, headers: Mapping[str, str] | None, sha256: str, size: int | None
     ) -> Fetched:
         data = await self.stored(sha256)
         if data is not None:
-            self._emit(FetchEvent("cached", url, len(data)))
+            self._emit(FetchEvent("cached", url, len(data), size))
             return Fetched(data, sha256.lower())
-        fetched = await self._fetched(url, headers)
+        fetched = await self._fetched(url, headers, size)
         if fetched.sha256 == sha256.lower():
             await self.keep(sha256, fetched.data, headers)
         return fetched
 
-    async def _receive(self, url: str, answer: Awaitable[bytes]) -> Fetched:
-        try:
-            data = await answer
-        except BaseException:
-            self._emit(FetchEvent("failed", url))
-            raise
-        self._emit(FetchEvent("done", url, len(data)))
+    async def _local(self, url: str, reading: Awaitable[bytes]) -> Fetched:
+        self._emit(FetchEvent("started", url))
+        data = await reading
+        self._emit(FetchEvent("done", url, len(data), len(data)))
         return Fetched(data, sha256_hex(data))
+
+    async def _receive(self, url: str, answer: Awaitable[Response], size: int | None) -> Fetched:
+        try:
+            try:
+                response = await answer
+            except DownloadError as exc:
+                if not exc.too_large:
+                    raise
+                promised = f"the {size} bytes promised" if size is not None else "2 GiB"
+                raise DownloadError(
+                    f"could not fetch {url}: it sent more than {promised}; it was not used",
+                    url=url,
+                    too_large=True,
+                ) from None
+            if not response.ok:
+                raise DownloadError(
+                    f"could not fetch {url}: the server answered HTTP {response.status}"
+                    + (f" (after {self.network.attempts} tries)" if _retried(response) else ""),
+                    status=response.status,
+                    url=url,
+                )
+        except BaseException:
+            self._emit(FetchEvent("failed", url, total=size))
+            raise
+        data = response.body
+        self._emit(FetchEvent("done", url, len(data), size or len(data)))
+        return Fetched(data, sha256_hex(data))
+
+    def cancel(self) -> None:
+        """Stop every download still under way (their requests are aborted)."""
+        for future in list(self._files.values()):
+            future.cancel()
 
     def _forget_failure(self, url: str, done: asyncio.Future[Fetched]) -> None:
         """A failed download is not kept: the next caller asks again."""
@@ -319,6 +436,28 @@ class Fetcher:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _retried(response: Response) -> bool:
+    return response.status in RETRIED_STATUSES
+
+
+def _retry_after(response: Response) -> float | None:
+    """A ``Retry-After`` of seconds (an HTTP date is read as "soon": not honoured)."""
+    value = response.headers.get("retry-after", "").strip()
+    return float(value) if value.isdigit() else None
+
+
+def _after_tries(exc: DownloadError, tries: int) -> DownloadError:
+    """``exc``, saying how many tries were made."""
+    if tries == 1:
+        return exc
+    return DownloadError(
+        f"{exc.message} (after {tries} tries)",
+        status=exc.status,
+        timed_out=exc.timed_out,
+        url=exc.url,
+    )
 
 
 def _check(what: str, url: str, fetched: Fetched, sha256: str | None, size: int | None) -> None:

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 from . import mocks, operations
 from .arguments import from_js, texts
 from .errors import InvalidOptionError
+from .fetch import DEFAULT_NETWORK, Network
 from .install.environment import Environment
 from .installed import installed_distributions
 from .listing import PackageList
 from .lockfiles.pyodide_packages import PyodidePackages
 from .mocks import ModuleSource
 from .operations import InstallOptions, InstallReport, Place, Say
+from .progress_display import progress_for
 from .runtime import Runtime, current_runtime
 from .target import Target
 
@@ -108,6 +110,9 @@ class PackageManager:
         lockfile: LockRef | None = None,
         cache: bool = True,
         requirements_file: str | None = None,
+        progress: object = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
     ) -> InstallReport:
         """Resolve ``requirements`` (names, ``name[extra]>=1``, URLs, ``name @ url``) for this
         interpreter and install the result, all or nothing. ``lockfile`` (a lock as :meth:`sync`
@@ -124,7 +129,17 @@ class PackageManager:
         requirements join ``requirements``, its ``-c`` files the constraints; its ``--index-url``
         replaces the default indexes (not ``index_urls`` given here), ``--extra-index-url``s
         follow them; ``--pre`` sets ``pre``; a ``--hash`` turns on hash checking for every file
-        the install writes."""
+        the install writes.
+
+        ``progress``: ``None`` (the default) shows a live display in a notebook cell (IPython,
+        Jupyter, JupyterLite) and nothing elsewhere; ``True`` shows it, or prints its summary
+        elsewhere; ``"console"`` shows it, or writes its lines to the JS console (PyScript's
+        ``py:progress``); ``False`` shows nothing; a function (Python, async, or JS) receives every
+        event instead (:mod:`micropip2.progress`). ``timeout``: seconds a request may wait for
+        its answer, and its body may pause (default 15); requests that get no answer, time out
+        or are answered 408, 429 or 5xx are tried 3 times in all. ``deadline``: seconds the
+        whole call may take; past it the call is cancelled, nothing is changed, and
+        :class:`~micropip2.errors.DeadlineExceededError` is raised."""
         wanted = texts(requirements, "requirements")
         collected = None
         if requirements_file is not None:
@@ -152,15 +167,19 @@ class PackageManager:
             reinstall=bool(reinstall),
             keep_going=bool(keep_going),
             cache=bool(cache),
+            network=_network(timeout),
         )
+        say = _printer(verbose)
         return await operations.install(
             wanted,
             options,
             self.place,
             lockfile=lockfile,
             dry_run=dry_run,
-            say=_printer(verbose),
+            say=say,
             vet=_hash_check(collected),
+            progress=progress_for(progress, say=print),
+            deadline=_deadline(deadline),
         )
 
     async def sync(
@@ -170,18 +189,29 @@ class PackageManager:
         verbose: bool | int | None = None,
         dry_run: bool = False,
         cache: bool = True,
+        progress: object = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
     ) -> InstallReport:
         """Make the environment hold exactly ``lock``'s packages (a pyodide-lock.json or
         pylock.toml, given as URL, path, text or dict): no index is asked, every missing file is
         downloaded at once and hash-checked, and the changes are made all together or not at all.
         Packages the lock does not list are uninstalled (except micropip2 and what it needs,
-        and mock packages held in memory)."""
+        and mock packages held in memory). ``progress``, ``timeout`` and ``deadline`` as
+        :meth:`install`'s."""
         from .lockfiles.load import load_lock
 
         loaded = await load_lock(lock, self.runtime)
         place = replace(self.place, installed=mocks.without_in_memory_mocks)
         return await operations.sync(
-            loaded, place, dry_run=dry_run, cache=cache, say=_printer(verbose)
+            loaded,
+            place,
+            dry_run=dry_run,
+            cache=cache,
+            say=_printer(verbose),
+            progress=progress_for(progress, say=print),
+            network=_network(timeout),
+            deadline=_deadline(deadline),
         )
 
     def freeze(self, format: Format = "pyodide-lock", *, base_url: str | None = None) -> str:
@@ -251,6 +281,20 @@ class PackageManager:
 def _printer(verbose: bool | int | None) -> Say:
     """pip-like progress lines on stdout when ``verbose``."""
     return print if verbose else (lambda line: None)
+
+
+def _network(timeout: object) -> Network:
+    return DEFAULT_NETWORK if timeout is None else Network(timeout=_seconds(timeout, "timeout"))
+
+
+def _deadline(deadline: object) -> float | None:
+    return None if deadline is None else _seconds(deadline, "deadline")
+
+
+def _seconds(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise InvalidOptionError(f"{what} must be a number of seconds above 0, not {value!r}")
+    return float(value)
 
 
 def _index_urls(

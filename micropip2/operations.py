@@ -11,9 +11,10 @@ that Plan unrun. Both return an :class:`InstallReport`.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import warnings
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
@@ -23,12 +24,14 @@ from packaging.utils import NormalizedName, canonicalize_name
 from . import cache
 from .downloads import WheelFiles
 from .env_lock import environment_lock
-from .fetch import Fetcher, FetchEvent
+from .errors import DeadlineExceededError
+from .fetch import DEFAULT_NETWORK, Fetcher, FetchEvent, Network
 from .install.environment import Environment
 from .install.executor import execute
 from .installed import InstalledDist, installed_distributions
 from .lockfiles.pyodide_packages import PyodidePackages
 from .plan import Action, Plan, PlanItem
+from .progress import Failed, Finished, Progress, Resolved, ResolveStarted
 from .protected import refuse_removing
 from .resolutions import StoredResolution, keep, resolution_key, reusable
 from .runtime import Runtime
@@ -99,6 +102,7 @@ class InstallOptions:
     reinstall: bool = False
     keep_going: bool = False
     cache: bool = True  # the persistent cache (micropip2.cache), when there is one
+    network: Network = DEFAULT_NETWORK  # time limits and retries of each request
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ async def resolving(
     installed: Mapping[NormalizedName, InstalledDist],
     downloads: bool,
     say: Say = lambda line: None,
+    progress: Progress | None = None,
 ) -> AsyncIterator[Resolution]:
     """Resolve ``requirements`` into a Plan. With ``downloads`` (an install, not a dry run), the
     wheels resolution expects to choose start downloading while it runs; the speculative
@@ -127,12 +132,15 @@ async def resolving(
     With the persistent cache on, a resolution made before in the same situation whose pages
     are all still fresh is reused without resolving, and a new one is kept for next time
     (:mod:`micropip2.resolutions`)."""
+    progress = progress or Progress()
+    progress.emit(ResolveStarted(tuple(requirements)))
     store = _store(runtime, options.cache, say)
     fetcher = Fetcher(
         runtime,
         fetch_credentials=options.credentials,
-        observers=(_printer(say),),
+        observers=(_printer(say), progress.on_fetch),
         store=store,
+        network=options.network,
     )
     key = None
     if store is not None:
@@ -140,7 +148,9 @@ async def resolving(
         reused = await reusable(store, key)
         if reused is not None:
             say("Using the cached resolution (every page it read is unchanged)")
-            yield Resolution(reused.plan, reused.notes, WheelFiles(fetcher))
+            progress.emit(_resolved(reused.plan, progress, reused=True))
+            async with _cancelling_on_failure(fetcher):
+                yield Resolution(reused.plan, reused.notes, WheelFiles(fetcher))
             return
     # Resolution is imported when first needed: sync, freeze and list do without it (cold start).
     from .index.client import IndexClient
@@ -167,13 +177,19 @@ async def resolving(
     )
     try:
         crawl = Crawl(knowledge, downloads=downloads)
-        resolved = await resolve(request.requirements, knowledge, crawl, resolver_options)
+        resolved = await resolve(request.requirements, knowledge, crawl, resolver_options, progress)
         plan = plan_install(resolved, installed, request.user_names, reinstall=options.reinstall)
+        progress.emit(_resolved(plan, progress))
         notes = request.ignored + resolved.notes
         if store is not None and key is not None:
             found = StoredResolution(plan, notes, dict(fetcher.pages_read))
             await keep(store, key, found, not_kept=fetcher.pages_not_kept)
-        yield Resolution(plan, notes, files)
+        async with _cancelling_on_failure(fetcher):
+            yield Resolution(plan, notes, files)
+    except BaseException:
+        lookups.cancel()
+        fetcher.cancel()
+        raise
     finally:
         await lookups.close()
 
@@ -187,15 +203,30 @@ async def install(
     dry_run: bool = False,
     say: Say = lambda line: None,
     vet: Callable[[Plan], None] | None = None,
+    progress: Progress | None = None,
+    deadline: float | None = None,
 ) -> InstallReport:
     """``lockfile``'s pinned files are offered ahead of the indexes, over the distribution's.
     ``vet`` sees the Plan before anything is written, and may refuse it by raising. Waits for
     an install or sync of the same environment in progress (a dry run too: its
-    Plan is made against what that call leaves)."""
-    async with _changing(place, "install", say):
-        return await _install(
-            requirements, options, place, lockfile=lockfile, dry_run=dry_run, say=say, vet=vet
-        )
+    Plan is made against what that call leaves). ``deadline``: seconds the whole call may
+    take, waiting included (:class:`~.errors.DeadlineExceededError`, nothing changed)."""
+    progress = progress or Progress()
+
+    async def run() -> InstallReport:
+        async with _changing(place, "install", say):
+            return await _install(
+                requirements,
+                options,
+                place,
+                lockfile=lockfile,
+                dry_run=dry_run,
+                say=say,
+                vet=vet,
+                progress=progress,
+            )
+
+    return await _watched(run(), progress, deadline, "install")
 
 
 async def _install(
@@ -207,6 +238,7 @@ async def _install(
     dry_run: bool,
     say: Say,
     vet: Callable[[Plan], None] | None,
+    progress: Progress,
 ) -> InstallReport:
     pyodide_packages = place.pyodide_packages()
     if lockfile is not None:
@@ -225,6 +257,7 @@ async def _install(
         installed=installed,
         downloads=not dry_run,
         say=say,
+        progress=progress,
     ) as resolution:
         plan = resolution.plan
         if vet is not None:
@@ -239,21 +272,52 @@ async def _install(
         report.warnings += _imported_notes(plan, installed)
         if dry_run:
             return report
-        await _run(plan, report, resolution.files, installed, place)
+        await _run(plan, report, resolution.files, installed, place, progress)
     if plan.changes:
         say("Successfully installed " + " ".join(f"{i.name}-{i.version}" for i in plan.changes))
     return report
 
 
 async def sync(
-    lock: Lock, place: Place, *, dry_run: bool = False, cache: bool = True, say: Say
+    lock: Lock,
+    place: Place,
+    *,
+    dry_run: bool = False,
+    cache: bool = True,
+    say: Say,
+    progress: Progress | None = None,
+    network: Network = DEFAULT_NETWORK,
+    deadline: float | None = None,
 ) -> InstallReport:
-    """Waits for an install or sync of the same environment in progress, as ``install``."""
-    async with _changing(place, "sync", say):
-        return await _sync(lock, place, dry_run=dry_run, cache=cache, say=say)
+    """Waits for an install or sync of the same environment in progress, as ``install``;
+    ``progress``, ``network`` and ``deadline`` as ``install``'s."""
+    progress = progress or Progress()
+
+    async def run() -> InstallReport:
+        async with _changing(place, "sync", say):
+            return await _sync(
+                lock,
+                place,
+                dry_run=dry_run,
+                cache=cache,
+                say=say,
+                progress=progress,
+                network=network,
+            )
+
+    return await _watched(run(), progress, deadline, "sync")
 
 
-async def _sync(lock: Lock, place: Place, *, dry_run: bool, cache: bool, say: Say) -> InstallReport:
+async def _sync(
+    lock: Lock,
+    place: Place,
+    *,
+    dry_run: bool,
+    cache: bool,
+    say: Say,
+    progress: Progress,
+    network: Network,
+) -> InstallReport:
     installed = place.installed()
     from .lockfiles.sync import plan_sync
 
@@ -264,11 +328,18 @@ async def _sync(lock: Lock, place: Place, *, dry_run: bool, cache: bool, say: Sa
         loaded=place.runtime.loaded_packages(),
         pyodide_packages=place.pyodide_packages,
     )
+    progress.emit(_resolved(plan, progress))
     report = InstallReport(plan, dry_run=dry_run)
     if not dry_run:
         store = _store(place.runtime, cache, say)
-        files = WheelFiles(Fetcher(place.runtime, observers=(_printer(say),), store=store))
-        await _run(plan, report, files, installed, place)
+        fetcher = Fetcher(
+            place.runtime,
+            observers=(_printer(say), progress.on_fetch),
+            store=store,
+            network=network,
+        )
+        async with _cancelling_on_failure(fetcher):
+            await _run(plan, report, WheelFiles(fetcher), installed, place, progress)
     say(_sync_summary(report))
     return report
 
@@ -347,6 +418,7 @@ async def _run(
     files: WheelFiles,
     installed: Mapping[NormalizedName, InstalledDist],
     place: Place,
+    progress: Progress,
 ) -> None:
     outcome = await execute(
         plan,
@@ -354,9 +426,61 @@ async def _run(
         installed=installed,
         environment=place.environment,
         runtime=place.runtime,
+        progress=progress,
     )
     report.installed = list(outcome.installed)
     report.removed = list(outcome.removed)
+
+
+async def _watched(
+    work: Awaitable[InstallReport], progress: Progress, deadline: float | None, operation: str
+) -> InstallReport:
+    """``work``'s report, its end told to ``progress`` ("done" or "failed"); past ``deadline``
+    seconds it is cancelled (everything it began is undone) and the call fails."""
+    try:
+        try:
+            async with asyncio.timeout(deadline) as limit:
+                report = await work
+        except TimeoutError:
+            if not limit.expired():
+                raise
+            raise DeadlineExceededError(
+                f"the {operation} did not finish within its deadline of {deadline:g} s "
+                f"(it was {progress.doing}); nothing was changed: try again with a larger "
+                "deadline, or deadline=None",
+                deadline=deadline or 0.0,
+                doing=progress.doing,
+            ) from None
+    except BaseException as exc:
+        progress.emit(Failed(type(exc).__name__, str(exc), progress.seconds))
+        await progress.settle()
+        raise
+    progress.emit(
+        Finished(
+            tuple(f"{i.name}=={i.version}" for i in report.installed),
+            tuple(f"{i.name}=={i.version}" for i in report.removed),
+            progress.downloaded,
+            progress.from_cache,
+            progress.seconds,
+        )
+    )
+    await progress.settle()
+    return report
+
+
+@asynccontextmanager
+async def _cancelling_on_failure(fetcher: Fetcher) -> AsyncIterator[None]:
+    """Abort the downloads still under way when the block fails or is cancelled."""
+    try:
+        yield
+    except BaseException:
+        fetcher.cancel()
+        raise
+
+
+def _resolved(plan: Plan, progress: Progress, *, reused: bool = False) -> Resolved:
+    packages = len(plan.changes) + len(plan.kept)
+    return Resolved(packages, len(plan.changes), progress.seconds, reused)
 
 
 def _imported_notes(plan: Plan, installed: Mapping[NormalizedName, InstalledDist]) -> list[str]:
@@ -384,7 +508,9 @@ def _sync_summary(report: InstallReport) -> str:
 
 def _deciding(options: InstallOptions) -> dict[str, object]:
     """The options that decide a resolution's answer (all but whether the cache is used)."""
-    return {name: value for name, value in asdict(options).items() if name != "cache"}
+    return {
+        name: value for name, value in asdict(options).items() if name not in ("cache", "network")
+    }
 
 
 def _printer(say: Say) -> Callable[[FetchEvent], None]:

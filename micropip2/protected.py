@@ -2,9 +2,11 @@
 not remove, nor replace unless the user asks for that very project: the running installer would
 break (its next import fails, or a dependency changes under it). The one rule: ``sync`` leaves
 them out of what it removes, ``uninstall`` refuses to remove one, and ``install`` and ``sync``
-refuse a Plan that replaces one for the sake of another package. A version the user asks for by
-name is theirs to choose (docs/resolution.md: the installer's dependencies do not constrain the
-user; micropip2, already imported, keeps working in that interpreter).
+refuse a Plan that replaces one for the sake of another package, unless the replacement is a
+newer release of the same major version that the installer's requirements accept. A version
+the user asks for by name is theirs to choose (docs/resolution.md: the installer's
+dependencies do not constrain the user; micropip2, already imported, keeps working in that
+interpreter).
 """
 
 from __future__ import annotations
@@ -63,12 +65,15 @@ def refuse_replacing(
     installed: Mapping[NormalizedName, InstalledDist],
 ) -> None:
     """Raise :class:`ProtectedPackageError` if a Plan replaces one of them without the user
-    having asked for it; ``replacements`` holds (name, new version, who required it, whether the
-    user asked for that project)."""
+    having asked for it, unless the new version is a safe step (:func:`_safe_step`);
+    ``replacements`` holds (name, new version, who required it, whether the user asked for that
+    project)."""
     chains = protected(installed)
     for name, version, required_by, requested in replacements:
         current = installed.get(canonicalize_name(name))
         if current is None or current.name not in chains or requested:
+            continue
+        if _safe_step(current, version, installed, chains):
             continue
         asked = f" (asked for by {', '.join(required_by)})" if required_by else ""
         raise ProtectedPackageError(
@@ -82,6 +87,37 @@ def refuse_replacing(
             chain=chains[current.name],
             action="replace",
         )
+
+
+def _safe_step(
+    current: InstalledDist,
+    version: str,
+    installed: Mapping[NormalizedName, InstalledDist],
+    chains: Mapping[NormalizedName, str],
+) -> bool:
+    """Whether ``version`` may replace ``current`` under the running installer: a newer release
+    of the same major version that every requirement of the installer's distributions on it
+    accepts (typing-extensions 4.15 -> 4.16 for pydantic; not packaging 26 -> 99)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        old, new = Version(current.version), Version(version)
+    except InvalidVersion:
+        return False
+    if new < old or new.release[0] != old.release[0]:
+        return False
+    for requirer in chains:
+        for text in installed[requirer].dist.requires or []:
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement:
+                return False
+            if canonicalize_name(requirement.name) == current.name and not (
+                requirement.specifier.contains(new, prereleases=True)
+            ):
+                return False
+    return True
 
 
 def _needed(dist: InstalledDist, chains: Mapping[NormalizedName, str]) -> str:

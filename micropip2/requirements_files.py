@@ -54,6 +54,8 @@ _HASH_OPTION = re.compile(r"(?:^|\s)--hash(?:=|\s+)(\S+)")
 _OTHER_OPTION = re.compile(r"(?:^|\s)(--?[A-Za-z][\w-]*)")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _NESTED = {"-r": False, "--requirement": False, "-c": True, "--constraint": True}
+_VALUED = {*_NESTED, "-i", "--index-url", "--extra-index-url"}  # the options given a value
+MAX_NESTING = 32  # files inside files (-r/-c): past this, a chain that never ends (a server's)
 
 # A reader: yields the location of each file it needs and is sent that file's text.
 Walk = Generator[str, str, None]
@@ -106,6 +108,12 @@ def walk(
     constraints, and so is everything a file inside it names."""
     if location in _seen:
         raise InvalidRequirementError(f"{location} includes itself (through -r or -c)")
+    if len(_seen) >= MAX_NESTING:
+        raise InvalidRequirementError(
+            f"{location} is a requirements file inside {len(_seen)} others (through -r or -c); "
+            f"micropip2 reads at most {MAX_NESTING} levels, so the chain looks endless: check "
+            "the -r/-c lines (a relative path is relative to the file it is in)"
+        )
     if text is None:
         text = yield location
     seen = _seen | {location}
@@ -116,7 +124,14 @@ def walk(
             continue
         option, value = _option(line, where)
         if option in _NESTED:
-            nested = join(folder_of(location), value)
+            try:
+                nested = join(folder_of(location), value)
+            except ValueError as exc:  # urljoin: "http://[::1/x" is no URL
+                raise InvalidRequirementError(
+                    f"{where}: {option} {value!r} does not name a file micropip2 can find "
+                    f"from {location} ({exc})",
+                    requirement=line,
+                ) from None
             if "://" not in nested:  # a path: one spelling, so that a loop is seen
                 nested = os.path.normpath(nested)
             yield from walk(
@@ -316,8 +331,8 @@ def _option(line: str, where: str) -> tuple[str, str]:
     if first.startswith("--") and "=" in first:
         option, _, value = first.partition("=")
         return option, value
-    if first == "--pre":
-        return first, ""
+    if first == "--pre" or first not in _VALUED:
+        return first, ""  # an option micropip2 does not read is refused by name, value or not
     if len(words) < 2:
         raise InvalidRequirementError(f"{where}: {first} needs a value", requirement=line)
     return first, words[1]

@@ -19,7 +19,7 @@ from packaging.markers import Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags
 
-from .errors import Micropip2Error
+from .errors import InvalidRequirementError, Micropip2Error
 
 # The Pyodide releases whose facts we know, newest first: (release prefix, Python x.y.z,
 # Emscripten version, PEP 783 platform version). A release matches the first row whose prefix
@@ -183,7 +183,15 @@ class Target:
         installed ("" for none). The one place markers are evaluated."""
         if marker is None:
             return True
-        return marker.evaluate({**self.marker_environment, "extra": extra})
+        try:
+            return marker.evaluate({**self.marker_environment, "extra": extra})
+        except (ValueError, KeyError, TypeError) as exc:  # packaging: UndefinedComparison, ...
+            raise InvalidRequirementError(
+                f"the marker {str(marker)!r} cannot be evaluated for {self.describe()} "
+                f"({type(exc).__name__}: {exc}): PEP 508 gives that comparison no meaning for "
+                "these values; whoever wrote the marker (a requirement, a package's metadata, "
+                "a lock) must fix or remove it"
+            ) from None
 
     def python_fits(self, requires_python: str | None) -> bool:
         """Whether this Python satisfies a Requires-Python. The one rule, for index files, wheel

@@ -6,6 +6,7 @@ For every runtime pinned in tests/dist/pins.toml this writes build/dist/<version
 * the wheels listed in that runtime's ``lock``, downloaded with pip by exact version and
   checked against the sha256 pinned in pins.toml (cached in build/wheel-cache/),
 * micropip2's own wheel, built from the working tree (in micropip2-builds/<sha>/, see below),
+* the ``micropip`` shim's wheel, built from shims/micropip/ (beside micropip2's, in no lock),
 * a pyodide-lock.json with the npm lockfile's ``info`` and exactly those packages.
 
 It also fills build/wheels/ with the pinned ``[[extra_wheel]]`` files (not in any lockfile).
@@ -250,23 +251,44 @@ def micropip2_source() -> Path:
     return Path(os.environ.get("MICROPIP2_SOURCE") or REPO).resolve()
 
 
-def build_micropip2_wheel(out: Path, source: Path | None = None) -> Path:
-    """Build micropip2's wheel from ``source`` into ``out`` with flit_core (~0.2 s)."""
-    source = source or micropip2_source()
+def _flit_wheel(project: Path, out: Path, name: str) -> Path:
+    """Build the wheel of the flit project in ``project`` (distribution ``name``) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     code = "import sys, flit_core.buildapi as b; print(b.build_wheel(sys.argv[1]))"
     env = {**os.environ, "SOURCE_DATE_EPOCH": "315532800"}  # 1980-01-01: reproducible zips
     proc = subprocess.run(
-        [sys.executable, "-c", code, str(out)], cwd=source, capture_output=True, text=True, env=env
+        [sys.executable, "-c", code, str(out)], cwd=project, capture_output=True, text=True, env=env
     )
     if proc.returncode != 0:
         raise BuildError(
-            f"building micropip2's wheel from {source} failed:\n{proc.stdout}{proc.stderr}"
+            f"building {name}'s wheel from {project} failed:\n{proc.stdout}{proc.stderr}"
         )
-    wheels = list(out.glob("micropip2-*.whl"))
+    wheels = list(out.glob(f"{name}-*.whl"))
     if len(wheels) != 1:
-        raise BuildError(f"expected one micropip2 wheel in {out}, found {wheels}")
+        raise BuildError(f"expected one {name} wheel in {out}, found {wheels}")
     return wheels[0]
+
+
+def build_micropip2_wheel(out: Path, source: Path | None = None) -> Path:
+    """Build micropip2's wheel from ``source`` into ``out`` with flit_core (~0.2 s)."""
+    return _flit_wheel(source or micropip2_source(), out, "micropip2")
+
+
+# The `micropip` shim (shims/micropip/): a wheel named micropip whose module is micropip2's
+# micropip API. A site lists it as `micropip` in its lock (scripts/site_lock.py), so a caller
+# that loads micropip by name, as PyScript does for its `packages`, runs micropip2
+# (docs/pyscript.md). It is built beside each micropip2 build, for tests/test_pyscript.py, but
+# left out of the dists' locks: the benchmarks add micropip 0.11.1 to them as `micropip`.
+SHIM = "micropip"
+
+
+def build_shim_wheel(out: Path, source: Path | None = None) -> Path:
+    """Build the `micropip` shim's wheel from ``source``'s shims/micropip/ (this repository's
+    when that checkout has none) into ``out``."""
+    project = (source or micropip2_source()) / "shims" / SHIM
+    if not (project / "pyproject.toml").exists():
+        project = REPO / "shims" / SHIM
+    return _flit_wheel(project, out / "shim", SHIM)
 
 
 def _prune_builds(builds: Path, keep: Path, max_age_s: float = 24 * 3600) -> None:
@@ -276,18 +298,25 @@ def _prune_builds(builds: Path, keep: Path, max_age_s: float = 24 * 3600) -> Non
             shutil.rmtree(d, ignore_errors=True)
 
 
-def install_micropip2(wheel: Path, pin: DistPin, base_entries: dict | None = None) -> str:
-    """Put ``wheel`` into ``pin``'s dist; return its lockfile's path relative to the dist."""
+def install_micropip2(
+    wheel: Path, pin: DistPin, base_entries: dict | None = None, *, shim: Path
+) -> str:
+    """Put ``wheel`` into ``pin``'s dist, and the ``shim`` wheel beside it (not in the lock);
+    return the lockfile's path relative to the dist."""
     if base_entries is None:
         if not (pin.dir / LOCK_NAME).exists():
             raise BuildError(
                 f"{pin.dir / LOCK_NAME} is missing: run python -m scripts.build_dist first"
             )
-        base_entries = {k: v for k, v in read_lock_entries(pin).items() if k != "micropip2"}
+        # (a `micropip` is never the dists': drop one an older build of this script added)
+        base_entries = {
+            k: v for k, v in read_lock_entries(pin).items() if k not in ("micropip2", SHIM)
+        }
     sha = sha256_of(wheel)
     builds = pin.dir / MICROPIP2_BUILDS
     build_dir = builds / sha[:16]
     place_file(wheel, build_dir / wheel.name)
+    place_file(shim, build_dir / shim.name)
     entry = wheel_lock_entry(
         build_dir / wheel.name, dist_target(pin), url=f"{MICROPIP2_BUILDS}/{sha[:16]}/{wheel.name}"
     )
@@ -308,7 +337,10 @@ def build_micropip2(source: Path | None = None) -> dict[str, str]:
     pins = load_pins()
     with build_lock(), tempfile.TemporaryDirectory(dir=BUILD, prefix=".micropip2-wheel-") as tmp:
         wheel = build_micropip2_wheel(Path(tmp), source)
-        return {version: install_micropip2(wheel, pin) for version, pin in pins.dists.items()}
+        shim = build_shim_wheel(Path(tmp), source)
+        return {
+            version: install_micropip2(wheel, pin, shim=shim) for version, pin in pins.dists.items()
+        }
 
 
 # --------------------------------------------------------------------------------------
@@ -337,7 +369,7 @@ def build_runtime_files(pin: DistPin) -> None:
             log(f"{pin.version}: copied {f}")
 
 
-def build_dist(pin: DistPin, pins: Pins, offline: bool, micropip2_wheel: Path) -> str:
+def build_dist(pin: DistPin, pins: Pins, offline: bool, micropip2_wheel: Path, shim: Path) -> str:
     build_runtime_files(pin)
     entries = {}
     wanted = set()
@@ -357,7 +389,7 @@ def build_dist(pin: DistPin, pins: Pins, offline: bool, micropip2_wheel: Path) -
             old.unlink()
     entry = shared_library_entry(pin, pins, offline)
     entries[entry.name] = entry
-    return install_micropip2(micropip2_wheel, pin, base_entries=entries)
+    return install_micropip2(micropip2_wheel, pin, base_entries=entries, shim=shim)
 
 
 SHARED_LIBRARY_TEST = "libblosc2-test"
@@ -397,15 +429,18 @@ def build_extra_wheels(pins: Pins, offline: bool) -> None:
             log(f"wheels: placed {file}")
 
 
-def build_all(offline: bool = False, versions=None) -> dict[str, str]:
-    """Build every dist (and build/wheels/); return what :func:`build_micropip2` returns."""
+def build_all(offline: bool = False, versions=None, extra: bool = True) -> dict[str, str]:
+    """Build every dist (and, with ``extra``, build/wheels/: the tests' wheels); return what
+    :func:`build_micropip2` returns."""
     pins = load_pins()
     with build_lock(), tempfile.TemporaryDirectory(dir=BUILD, prefix=".micropip2-wheel-") as tmp:
         wheel = build_micropip2_wheel(Path(tmp))
+        shim = build_shim_wheel(Path(tmp))
         result = {
-            v: build_dist(pins.dists[v], pins, offline, wheel) for v in versions or pins.dists
+            v: build_dist(pins.dists[v], pins, offline, wheel, shim) for v in versions or pins.dists
         }
-        build_extra_wheels(pins, offline)
+        if extra:
+            build_extra_wheels(pins, offline)
         return result
 
 
@@ -420,6 +455,11 @@ def main(argv=None) -> int:
         "--offline", action="store_true", help="never download; use build/wheel-cache only"
     )
     ap.add_argument(
+        "--no-extra-wheels",
+        action="store_true",
+        help="leave out build/wheels/ (the wheels only the tests serve)",
+    )
+    ap.add_argument(
         "--version",
         action="append",
         dest="versions",
@@ -431,7 +471,9 @@ def main(argv=None) -> int:
         if args.micropip2_only:
             locks = build_micropip2()
         else:
-            locks = build_all(offline=args.offline, versions=args.versions)
+            locks = build_all(
+                offline=args.offline, versions=args.versions, extra=not args.no_extra_wheels
+            )
         for version, lock in locks.items():
             log(f"{version}: micropip2 lockfile {DIST_ROOT.relative_to(REPO)}/{version}/{lock}")
     except BuildError as e:

@@ -3,6 +3,5 @@
 # from PyPI with micropip2 and uses them. Needs network access to PyPI.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-MICROPIP2_NO_BROWSER="${MICROPIP2_NO_BROWSER:-1}" bash scripts/setup.sh
-.venv/bin/python -m scripts.build_dist --micropip2-only >/dev/null
+MICROPIP2_SETUP=demo bash scripts/setup.sh
 exec node demo/main.mjs "$@"

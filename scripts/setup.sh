@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a machine for micropip2's tests; idempotent and quick when already done.
+# MICROPIP2_SETUP=demo (scripts/demo.sh) prepares only what the main job needs: no Chromium,
+# requirements-demo.txt, Pyodide 314.0.7's dist without the tests' wheels, no corpus.
 #
 #   1. Debian's Chromium (/usr/bin/chromium) for the browser runtime, unless present or
 #      MICROPIP2_NO_BROWSER=1
@@ -18,7 +20,12 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 # --- 1. Chromium -------------------------------------------------------------------------
-if [[ "${MICROPIP2_NO_BROWSER:-}" == "1" ]]; then
+DEMO=0
+[[ "${MICROPIP2_SETUP:-}" == "demo" ]] && DEMO=1
+
+if [[ "$DEMO" == 1 ]]; then
+    :  # the main job runs on Node
+elif [[ "${MICROPIP2_NO_BROWSER:-}" == "1" ]]; then
     say "MICROPIP2_NO_BROWSER=1: not checking for Chromium"
 elif [[ -x /usr/bin/chromium ]]; then
     :
@@ -75,17 +82,30 @@ else
     "$base" -m venv .venv
 fi
 
-venv_stamp=".venv/.micropip2-requirements-stamp"
-venv_hash="$(hash_of requirements-dev.txt)"
-if [[ -f "$venv_stamp" && "$(cat "$venv_stamp")" == "$venv_hash" ]]; then
+# requirements-dev.txt includes requirements-demo.txt: a venv set up for the tests serves the demo
+dev_stamp=".venv/.micropip2-requirements-stamp"
+dev_hash="$(hash_of requirements-dev.txt requirements-demo.txt)"
+demo_stamp=".venv/.micropip2-demo-requirements-stamp"
+demo_hash="$(hash_of requirements-demo.txt)"
+if [[ -f "$dev_stamp" && "$(cat "$dev_stamp")" == "$dev_hash" ]]; then
     :
+elif [[ "$DEMO" == 1 ]]; then
+    if [[ ! -f "$demo_stamp" || "$(cat "$demo_stamp")" != "$demo_hash" ]]; then
+        say "pip install -r requirements-demo.txt"
+        .venv/bin/python -m pip install --disable-pip-version-check -q -r requirements-demo.txt
+        printf '%s' "$demo_hash" > "$demo_stamp"
+    fi
 else
     say "pip install -r requirements-dev.txt"
     .venv/bin/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
-    printf '%s' "$venv_hash" > "$venv_stamp"
+    printf '%s' "$dev_hash" > "$dev_stamp"
 fi
 
 # --- 4. Pyodide distributions ------------------------------------------------------------
+if [[ "$DEMO" == 1 ]]; then
+    .venv/bin/python -m scripts.build_dist --version 314.0.7 --no-extra-wheels
+    exit 0
+fi
 .venv/bin/python -m scripts.build_dist
 
 # --- 5. Real PyPI wheels recorded for the resolver tests and benchmarks ----------------------

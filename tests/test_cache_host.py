@@ -21,7 +21,7 @@ from micropip2.fetch import Fetcher
 from micropip2.installed import installed_distributions
 from micropip2.operations import InstallOptions, Place
 from micropip2.page_cache import StoredPage, decode, encode, lifetime, storable
-from micropip2.runtime import Response
+from micropip2.runtime import NO_LIMITS, Response
 from micropip2.runtime.host import HostRuntime
 from micropip2.store import DirectoryStore, key_for
 from tests.support.host_place import make_place
@@ -99,9 +99,9 @@ class CountingRuntime(HostRuntime):
         super().__init__()
         self.asked: list[str] = []
 
-    async def get(self, url, headers=None, credentials=None, *, enough=None):
+    def get(self, url, headers=None, credentials=None, *, transfer=NO_LIMITS):
         self.asked.append(url)
-        return await super().get(url, headers, credentials, enough=enough)
+        return super().get(url, headers, credentials, transfer=transfer)
 
 
 def _file(url: str, sha256: str | None, store, headers=None) -> tuple[bytes, CountingRuntime]:

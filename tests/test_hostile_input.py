@@ -313,3 +313,86 @@ def test_install_and_uninstall_refuse_to_remove_or_replace_the_installer_and_its
         assert result["changed"] == "", (case, result["changed"])
     assert "constraints=['packaging==" in got["install needs packaging>=99"]["message"]
     assert got["after"] == "1.0"
+
+
+async def _upgrade_story(simple_url):
+    import micropip2
+
+    report = await micropip2.install("modern", index_urls=[simple_url])
+    return sorted(f"{i.name}=={i.version}" for i in report.installed)
+
+
+def test_a_newer_release_of_the_same_major_that_the_installer_accepts_may_replace_its_dependency(
+    mp, index_server
+):
+    # pydantic 2.14 asks for typing-extensions>=4.16 while the installer's 4.15 is installed
+    for name, version, requires in [
+        ("modern", "1.0", ["typing-extensions>=4.16"]),
+        ("typing-extensions", "4.16.0", []),
+    ]:
+        filename, data = simple_wheel(name, version, requires_dist=requires)
+        index_server.add_wheel(data, filename)
+    assert mp.call(_upgrade_story, index_server.simple_url) == [
+        "modern==1.0",
+        "typing-extensions==4.16.0",
+    ]
+
+
+# -- item 5: PEP 658 metadata is checked against the wheel's own METADATA ----------------------
+
+
+def _metadata(name: str, version: str, requires: list[str]) -> bytes:
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    return ("\n".join(lines + [f"Requires-Dist: {r}" for r in requires]) + "\n").encode()
+
+
+def test_an_index_metadata_file_that_disagrees_with_its_wheel_is_refused(mp, index_server):
+    filename, data = simple_wheel("dep", "1.0")
+    index_server.add_wheel(data, filename)
+    cases = {
+        # leaves out what the wheel requires: its real dependency would never be installed
+        "leaves-out": (["dep"], [], "the index's file leaves out dep"),
+        "other-project": ([], None, "describes someone-else"),  # names another project
+        "adds": ([], ["dep"], "the index's file adds dep"),
+    }
+    for project, (requires, declared, _) in cases.items():
+        filename, data = simple_wheel(project, "1.0", requires_dist=requires)
+        metadata = (
+            _metadata("someone-else", "9.0", [])
+            if declared is None
+            else _metadata(project, "1.0", declared)
+        )
+        index_server.add_wheel(data, filename, metadata=metadata)
+    got = mp.call(_failures, [(p, p) for p in cases], index_urls=[index_server.simple_url])
+    for project, (_, declared, fragment) in cases.items():
+        result = got[project]
+        expected = "MetadataError" if declared is None else "InvalidWheelError"
+        assert result["type"] == expected, (project, result)
+        if declared is not None:
+            assert "does not match the wheel's own METADATA" in result["message"]
+        assert fragment in result["message"], (project, result["message"])
+        assert result["changed"] == "", (project, result["changed"])
+
+
+async def _devices(host_link):
+    import os
+
+    from mp2test import install_error
+
+    os.symlink("/dev/urandom", "/tmp/zero-1.0-py3-none-any.whl")  # in the Emscripten FS
+    return {
+        "host": await install_error(host_link),
+        "emfs": await install_error("emfs:/tmp/zero-1.0-py3-none-any.whl"),
+    }
+
+
+def test_a_device_the_user_names_is_refused_before_it_is_read(mp, tmp_path):
+    if not mp.id.startswith("node"):
+        return  # a browser cannot name host files at all
+    link = tmp_path / "zero-1.0-py3-none-any.whl"
+    link.symlink_to("/dev/zero")  # a wheel's name, a device's bytes
+    got = mp.call(_devices, link.as_uri())
+    for case, result in got.items():
+        assert result["type"] == "DownloadError", (case, result)
+        assert "not a regular file" in result["message"], (case, result["message"])
+        assert result["changed"] == ""

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import pytest
 
 from micropip2.errors import DownloadError, InvalidRequirementError
-from micropip2.fetch import Fetcher
+from micropip2.fetch import Fetcher, Network
 from micropip2.index.client import IndexClient
 from micropip2.index.errors import IndexRequestError
 from micropip2.runtime import Response
@@ -53,7 +53,7 @@ class ScriptedRuntime:
         headers: Mapping[str, str] | None = None,
         credentials: str | None = None,
         *,
-        enough=None,
+        transfer=None,
     ) -> Response:
         self.credentials = credentials
         self.seen.append((url, dict(headers or {})))
@@ -70,43 +70,68 @@ def _page(status: int = 200, body: bytes = PAGE_BODY, content_type: str = JSON_V
     return Response(PAGE, status, content_type, body)
 
 
-def test_no_answer_is_retried_once_then_succeeds():
+QUICK = Network(backoff=0)  # retries without waiting
+
+
+def test_no_answer_is_tried_again_then_succeeds():
     runtime = ScriptedRuntime({PAGE: [DownloadError(f"could not fetch {PAGE}: reset"), _page()]})
-    client = IndexClient(Fetcher(runtime), [INDEX])
+    client = IndexClient(Fetcher(runtime, network=QUICK), [INDEX])
     page = asyncio.run(client.project("demo"))
     assert page is not None and len(page.files) == 1
     assert client.requests == [PAGE, PAGE]
 
 
-def test_no_answer_twice_is_an_error_naming_the_index_and_the_reason():
+def test_no_answer_at_each_try_is_an_error_naming_the_index_the_reason_and_the_tries():
     runtime = ScriptedRuntime(
         {PAGE: [DownloadError(f"could not fetch {PAGE}: connection refused")]}
     )
-    client = IndexClient(Fetcher(runtime), [INDEX, "https://other.example/simple"])
+    client = IndexClient(Fetcher(runtime, network=QUICK), [INDEX, "https://other.example/simple"])
     with pytest.raises(IndexRequestError) as caught:
         asyncio.run(client.project("demo"))
     assert str(caught.value) == (
-        f"the index {INDEX} could not be used: {PAGE} got no answer, twice (connection refused)"
+        f"the index {INDEX} could not be used: {PAGE} got no answer "
+        "(connection refused (after 3 tries))"
     )
-    assert client.requests == [PAGE, PAGE]  # and the next index was not asked
+    assert client.requests == [PAGE] * 3  # and the next index was not asked
 
 
-def test_statuses_are_never_retried_and_each_says_what_to_do():
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
+def test_transient_statuses_are_tried_again(status):
+    runtime = ScriptedRuntime({PAGE: [_page(status, b"busy\n", "text/plain"), _page()]})
+    client = IndexClient(Fetcher(runtime, network=QUICK), [INDEX])
+    page = asyncio.run(client.project("demo"))
+    assert page is not None and client.requests == [PAGE, PAGE]
+
+
+def test_retry_after_is_honoured_up_to_the_cap():
+    slow = Response(PAGE, 503, "text/plain", b"", {"retry-after": "3600"})
+    quick = Response(PAGE, 429, "text/plain", b"", {"retry-after": "0"})
+    network = Network(backoff=5.0, max_retry_after=0.05)
+    assert network.pause(1, slow) == 0.05  # an hour asked, the cap given
+    assert network.pause(1, quick) == 0.0  # the server's 0 s, not the 5 s backoff
+    assert network.pause(2, None) == 10.0  # backoff doubles
+    runtime = ScriptedRuntime({PAGE: [slow, quick, _page()]})
+    client = IndexClient(Fetcher(runtime, network=network), [INDEX])
+    assert asyncio.run(client.project("demo")) is not None
+    assert client.requests == [PAGE] * 3
+
+
+def test_failing_statuses_say_what_to_do_and_only_transient_ones_are_tried_again():
     cases = {
-        500: "answered HTTP 500 (boom); a server error; micropip2 does not skip a failing index",
-        401: "answered HTTP 401; the index wants credentials: put them in the index URL",
-        418: "answered HTTP 418; only 200 (the page) and 404 (not on this index) are expected",
+        500: (3, "answered HTTP 500 (boom); a server error (the request was tried again"),
+        401: (1, "answered HTTP 401; the index wants credentials: put them in the index URL"),
+        418: (1, "answered HTTP 418; only 200 (the page) and 404 (not on this index) are expected"),
     }
-    for status, expected in cases.items():
+    for status, (tries, expected) in cases.items():
         body = b"boom\n" if status == 500 else b"<html>teapot</html>"
         runtime = ScriptedRuntime(
             {PAGE: [_page(status, body, "text/plain" if status == 500 else "text/html")]}
         )
-        client = IndexClient(Fetcher(runtime), [INDEX])
+        client = IndexClient(Fetcher(runtime, network=QUICK), [INDEX])
         with pytest.raises(IndexRequestError, match="could not be used") as caught:
             asyncio.run(client.project("demo"))
         assert expected in str(caught.value)
-        assert client.requests == [PAGE]
+        assert client.requests == [PAGE] * tries
 
 
 def test_refused_credentials_are_named_as_such():
@@ -151,9 +176,9 @@ def test_concurrent_callers_share_one_request_and_a_cancelled_caller_does_not_ca
 
 
 def test_errors_are_not_kept():
-    runtime = ScriptedRuntime({PAGE: [_page(503, b"", "text/plain"), _page()]})
+    runtime = ScriptedRuntime({PAGE: [_page(401, b"", "text/plain"), _page()]})
     client = IndexClient(Fetcher(runtime), [INDEX])
-    with pytest.raises(IndexRequestError, match="HTTP 503"):
+    with pytest.raises(IndexRequestError, match="HTTP 401"):
         asyncio.run(client.project("demo"))
     assert asyncio.run(client.project("demo")) is not None
     assert client.requests == [PAGE, PAGE]

@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "micropip2"
 # Lowest first; a module may import its own unit and anything earlier in this list.
 LAYERS = [
     "errors",
+    "limits",
     "arguments",
     "store",
     "runtime",
@@ -19,6 +20,8 @@ LAYERS = [
     "headers",
     "page_cache",
     "fetch",
+    "progress",
+    "progress_display",
     "cache",
     "wheel_fit",
     "wheel_file",
@@ -40,6 +43,7 @@ LAYERS = [
     "operations",
     "manager",
     "micropip_api",
+    "micropip_by_name",
     "__init__",
     "aot",
     "cli",

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks.corpus import fetch_tool_micropip
 from tests.support.publish import publish
 from tests.support.wheels import simple_wheel
@@ -80,7 +82,7 @@ async def _replay(names):
     }
 
 
-def test_pyscript_js_options_in_keep_going_then_freeze_replayed(
+def test_a_js_options_object_as_keep_going_then_freeze_replayed(
     runtime, index_server, new_runtime, tmp_path
 ):
     publish(index_server, "pkg-a", "1.0", ["pkg-b>=2"])
@@ -147,6 +149,7 @@ async def _marimo(index):
     }
 
 
+@pytest.mark.smoke
 def test_marimo_lists_uninstalls_and_catches_value_error(runtime, index_server):
     publish(index_server, "pkg-c", "3.0")
     broken = publish(index_server, "pkg-broken", "1.0")
@@ -228,6 +231,7 @@ async def _stlite(index, wheel):
     }
 
 
+@pytest.mark.smoke
 def test_stlite_call_kwargs_from_js_mock_packages_and_emfs(runtime, index_server):
     publish(index_server, "pkg-d", "4.0")
     _, wheel = simple_wheel("pkg_e")
@@ -263,6 +267,7 @@ async def _shinylive(index):
     return {"installed": done, "now": ["PKG_F" in micropip.list(), "pkg-f" in micropip.list()]}
 
 
+@pytest.mark.smoke
 def test_shinylive_checks_names_in_list_before_installing(runtime, index_server):
     publish(index_server, "pkg-f", "6.0")
     got = runtime.call(_shinylive, index_server.simple_url)
@@ -331,6 +336,7 @@ async def _install_error(requirement, index):
     return "installed"
 
 
+@pytest.mark.smoke
 def test_a_mock_package_satisfies_a_dependency_of_a_real_install(runtime, index_server):
     publish(index_server, "pkg-g", "7.0", ["heavy-dep>=2"])
     publish(index_server, "heavy-dep", "3.0")  # on the index, but the mock satisfies it
@@ -414,6 +420,7 @@ async def _micropip_first(micropip_url, index):
     }
 
 
+@pytest.mark.smoke
 def test_micropip_imported_before_the_switch_is_redirected(runtime, index_server):
     micropip_url = index_server.add_wheel(fetch_tool_micropip())
     publish(index_server, "pkg-h", "8.0")

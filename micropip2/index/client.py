@@ -10,8 +10,8 @@ fetched, and when:
   the index serves it, and checks its sha256 when the page gave one.
 
 Identical requests made while one is in flight share it; results are kept for the client's life,
-errors are not (the next call asks again). A request that gets no answer at all (network error)
-is retried once, immediately; an HTTP status is never retried.
+errors are not (the next call asks again). A request that gets no answer, hits a time limit or
+is answered 408, 429 or 5xx is tried again by the fetch layer (:class:`~micropip2.fetch.Network`).
 """
 
 from __future__ import annotations
@@ -211,15 +211,14 @@ class IndexClient:
     async def _get(
         self, index_url: str, url: str, headers: dict[str, str], page: bool = False
     ) -> Response:
-        """One GET (a project page's through the persistent cache), retried once when no answer
-        came at all."""
+        """One GET (a project page's through the persistent cache), with the fetch layer's
+        retries."""
         get = self.fetcher.page if page else self.fetcher.get
         try:
             return await get(url, headers, log=self.requests)
         except DownloadError as exc:
-            raise IndexRequestError(
-                index_url, url, f"got no answer, twice ({_reason(exc, url)})"
-            ) from exc
+            problem = f"got no answer ({_reason(exc, url)})"
+            raise IndexRequestError(index_url, url, problem, timed_out=exc.timed_out) from exc
 
 
 def _project_name(name: str) -> NormalizedName:
@@ -273,7 +272,8 @@ def _status_error(
             hint = "the index wants credentials: put them in the index URL, https://user:password@host/..."
     elif status >= 500:
         hint = (
-            "a server error; micropip2 does not skip a failing index, since another index could "
+            "a server error (the request was tried again, and failed each time); micropip2 "
+            "does not skip a failing index, since another index could "
             "list a different project of the same name: try again, or leave this index out"
         )
     else:

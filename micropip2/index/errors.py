@@ -23,9 +23,11 @@ class IndexRequestError(DownloadError):
     """An index answered with a status that is neither the page nor "not here" (404), or did not
     answer at all. The message names the index, the URL asked for and what came back."""
 
-    def __init__(self, index_url: str, url: str, problem: str, hint: str = "") -> None:
+    def __init__(
+        self, index_url: str, url: str, problem: str, hint: str = "", *, timed_out: bool = False
+    ) -> None:
         text = f"the index {index_url} could not be used: {url} {problem}"
-        super().__init__(f"{text}; {hint}" if hint else text)
+        super().__init__(f"{text}; {hint}" if hint else text, timed_out=timed_out)
         self.index_url = index_url
         self.url = url
         self.problem = problem

@@ -79,6 +79,6 @@ def _info(prefix: bytes) -> dict[str, Any] | None:
         return None
     try:
         value, _end = _decoder.raw_decode(text, start.end())
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read: no hint
         return None
     return value if isinstance(value, dict) else None

@@ -133,6 +133,10 @@ def _load_json(page: _Page, body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         page.fail(f"the body is not valid JSON ({exc}); first bytes: {body[:60]!r}")
+    except RecursionError:  # arrays/objects nested thousands deep: no index page looks so
+        page.fail(
+            f"the body nests JSON arrays or objects too deeply to read; first bytes: {body[:60]!r}"
+        )
 
 
 def _check_api_version(page: _Page, version: object, where: str) -> None:
@@ -289,7 +293,8 @@ def _html_file(
     if not href:
         return None
     url, fragment, refusal = page.link(href, base)
-    filename = unquote(posixpath.basename(_path_of(url) or _path_of(href.strip())))
+    path = _path_of(url) or _path_of(href.strip()) or _without_query(href.strip())
+    filename = unquote(posixpath.basename(path))
     if not filename.lower().endswith(_DISTRIBUTION_SUFFIXES):
         return None
     if base_refusal is not None or refusal is not None:
@@ -324,6 +329,12 @@ def _html_metadata(present: bool, value: str | None) -> tuple[bool, str | None]:
 def _refused(filename: str, url: str, reason: str) -> RefusedFile:
     shown = locations.split_credentials(url)[0]
     return RefusedFile(filename, shown, f"its URL {shown!r} was refused: {reason}")
+
+
+def _without_query(href: str) -> str:
+    """``href`` without its query and fragment, even when it is not a valid URL (so that a
+    broken link to a wheel is still reported by its file name)."""
+    return href.split("#", 1)[0].split("?", 1)[0]
 
 
 def _path_of(url: str) -> str:

@@ -57,23 +57,61 @@ class Environment:
         Inside a scheme directory, but never the standard library (apart from site-packages),
         nor the user's files, temporary files or devices.
         """
-        path = Path(os.path.realpath(path))
-        if any(
-            _inside(path, root) for root in (self.purelib, self.platlib, self.scripts, self.include)
-        ):
+        return Ownership(self).owns(str(path))
+
+
+class Ownership:
+    """:meth:`Environment.owns` for many paths at once: the roots and each directory are
+    resolved once, so checking a distribution's files costs one ``lstat`` per file and per new
+    directory, however deep (``os.path.realpath`` of every path cost a walk of every level)."""
+
+    def __init__(self, env: Environment) -> None:
+        self._writable = [
+            os.path.realpath(root) for root in (env.purelib, env.platlib, env.scripts, env.include)
+        ]
+        self._forbidden = [os.path.realpath(env.stdlib)] + [
+            os.path.realpath(p) for p in _NEVER_OWNED
+        ]
+        self._data = os.path.realpath(env.data)
+        self._real_dirs: dict[str, str] = {}
+
+    def owns(self, path: str) -> bool:
+        real = self.realpath(path)
+        if any(_inside(real, root) for root in self._writable):
             return True
-        if _inside(path, self.stdlib) or any(_inside(path, Path(p)) for p in _NEVER_OWNED):
+        if any(_inside(real, root) for root in self._forbidden):
             return False
-        return _inside(path, self.data)
+        return _inside(real, self._data)
+
+    def realpath(self, path: str) -> str:
+        """``os.path.realpath(path)`` for an absolute, normalized ``path``."""
+        directory, name = os.path.split(path)
+        if not name or os.path.islink(path):
+            return os.path.realpath(path)
+        return os.path.join(self._real_dir(directory), name)
+
+    def _real_dir(self, directory: str) -> str:
+        unresolved: list[str] = []
+        current = directory
+        while current not in self._real_dirs:
+            parent, name = os.path.split(current)
+            if not name or os.path.islink(current):
+                self._real_dirs[current] = os.path.realpath(current)
+                break
+            unresolved.append(current)
+            current = parent
+        for path in reversed(unresolved):
+            parent, name = os.path.split(path)
+            self._real_dirs[path] = os.path.join(self._real_dirs[parent], name)
+        return self._real_dirs[directory]
 
 
 def _clean(path: str) -> Path:
     return Path(os.path.normpath(path.replace("//", "/")))
 
 
-def _inside(path: Path, root: Path) -> bool:
-    root = Path(os.path.realpath(root))
-    return path == root or root in path.parents
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 def python_for_scripts() -> str:

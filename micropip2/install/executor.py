@@ -24,6 +24,7 @@ from ..downloads import WheelFiles
 from ..errors import DownloadError, InvalidWheelError
 from ..installed import InstalledDist
 from ..plan import Action, Plan, PlanItem, same_version
+from ..progress import Loading, Progress, Writing
 from ..protected import refuse_replacing
 from ..runtime import Runtime
 from .environment import Environment
@@ -45,8 +46,10 @@ async def execute(
     installed: Mapping[NormalizedName, InstalledDist],
     environment: Environment,
     runtime: Runtime,
+    progress: Progress | None = None,
 ) -> Outcome:
     """Make the changes ``plan`` lists, all of them or none."""
+    progress = progress or Progress()
     refuse_replacing(
         ((i.name, i.version, i.required_by, i.requested) for i in plan.with_action(Action.REPLACE)),
         installed,
@@ -59,12 +62,16 @@ async def execute(
         for item in (*plan.removals, *(w for w in wheels if w.action is Action.REPLACE)):
             transaction.remove(installed[canonicalize_name(item.name)])
         results = await asyncio.gather(
-            *(_write(item, files, transaction) for item in wheels), return_exceptions=True
+            *(_write(item, files, transaction, progress) for item in wheels),
+            return_exceptions=True,
         )
         failures = [result for result in results if isinstance(result, BaseException)]
         if failures:
             raise failures[0] if len(failures) == 1 else _many_failed(failures)
         loads = plan.with_action(Action.LOAD)
+        binary = [w.wheel.display_name for w in transaction.written if w.wheel.shared_libraries]
+        if loads or binary:
+            progress.emit(Loading((*(item.name for item in loads), *binary)))
         if loads:
             await runtime.load_distribution_packages([item.name for item in loads])
         await transaction.finish()
@@ -76,7 +83,9 @@ async def execute(
     return Outcome(plan.changes, plan.removals)
 
 
-async def _write(item: PlanItem, files: WheelFiles, transaction: Transaction) -> None:
+async def _write(
+    item: PlanItem, files: WheelFiles, transaction: Transaction, progress: Progress
+) -> None:
     wheel, digest = await files.get_item(item)
     if canonicalize_name(wheel.name) != canonicalize_name(item.name) or not same_version(
         str(wheel.version), item.version
@@ -88,6 +97,7 @@ async def _write(item: PlanItem, files: WheelFiles, transaction: Transaction) ->
             url=item.url,
             file=item.filename,
         )
+    progress.emit(Writing(item.name, item.version))
     transaction.write(WheelInstall(wheel, item.url, digest, item.source, item.requested))
 
 

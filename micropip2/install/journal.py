@@ -67,18 +67,13 @@ class Journal:
         self._save(path)
         path.unlink()
 
-    def remove_empty_dirs(self, start: Path, stop: Path) -> None:
-        """Remove ``start`` and its parents while empty, never ``stop`` or above."""
-        current = start
-        while (
-            current != stop
-            and stop in current.parents
-            and current.is_dir()
-            and not any(current.iterdir())
-        ):
-            current.rmdir()
-            self.saved.setdefault(current, _Saved(b"", -1))  # -1: a directory to recreate
-            current = current.parent
+    def remove_dir_if_empty(self, directory: str) -> bool:
+        """Remove ``directory`` if it is an empty directory (not a link); whether it was."""
+        if os.path.islink(directory) or not os.path.isdir(directory) or os.listdir(directory):
+            return False
+        os.rmdir(directory)
+        self.saved.setdefault(Path(directory), _Saved(b"", -1))  # -1: a directory to recreate
+        return True
 
     def rollback(self) -> list[str]:
         """Undo everything; returns the problems met (empty when the tree is fully restored)."""

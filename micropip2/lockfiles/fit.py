@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from packaging.markers import InvalidMarker, Marker
 
+from ..errors import InvalidRequirementError
 from ..locations import join
 from ..target import Target
 from ..wheel_fit import check_wheel_tags
@@ -119,3 +120,5 @@ def _marker_true(marker: str, target: Target, source: str) -> bool:
         raise LockMismatchError(
             f"{source} has a marker micropip2 cannot read: {marker!r} ({exc})"
         ) from None
+    except InvalidRequirementError as exc:  # read, but cannot be evaluated here
+        raise LockMismatchError(f"{source} has a marker micropip2 cannot use: {exc}") from None

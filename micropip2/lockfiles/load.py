@@ -29,7 +29,7 @@ def parse_lock(
         return read_pylock(doc, base_url, source)
     if "packages" in doc and "info" in doc:
         return read_pyodide_lock(doc, base_url, source)
-    keys = ", ".join(sorted(doc)[:8]) or "nothing"
+    keys = ", ".join(sorted(str(key) for key in doc)[:8]) or "nothing"
     raise LockFormatError(
         f"{source} is neither a pylock.toml (no lock-version) "
         "nor a pyodide-lock.json (no info and packages); "
@@ -38,12 +38,21 @@ def parse_lock(
 
 
 def _parse_text(data: str | bytes, source: str) -> Mapping[str, Any]:
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        raise LockFormatError(
+            f"{source} is not UTF-8 text, so neither a pyodide-lock.json nor a pylock.toml "
+            f"({exc}); first bytes: {data[:40]!r}"
+        ) from None
+    too_deep = f"{source} nests arrays or tables too deeply to read; no lock looks like this"
     if text.lstrip().startswith("{"):
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise LockFormatError(f"{source} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise LockFormatError(too_deep) from None
     else:
         import tomllib  # only for pylock.toml
 
@@ -51,6 +60,8 @@ def _parse_text(data: str | bytes, source: str) -> Mapping[str, Any]:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise LockFormatError(f"{source} is neither JSON nor valid TOML: {exc}") from None
+        except RecursionError:
+            raise LockFormatError(too_deep) from None
     if not isinstance(doc, Mapping):
         raise LockFormatError(f"{source} holds a {type(doc).__name__}, not a lock")
     return doc

@@ -31,6 +31,10 @@ def read_pyodide_lock(doc: Mapping[str, Any], base_url: str = "", source: str = 
     for key, raw in packages.items():
         try:
             entries.append(entry_from_dict(raw))
+        except _Malformed as exc:
+            raise LockFormatError(
+                f"{source}: package {key!r} is malformed ({exc})", project=str(key)
+            ) from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise LockFormatError(
                 f"{source}: package {key!r} is malformed ({type(exc).__name__}: {exc})",
@@ -47,28 +51,64 @@ def read_pyodide_lock(doc: Mapping[str, Any], base_url: str = "", source: str = 
     )
 
 
+class _Malformed(ValueError):
+    """A value of the wrong JSON type (turned into a LockFormatError naming the package)."""
+
+
 def entry_from_dict(raw: Mapping[str, Any]) -> LockEntry:
-    """One ``packages`` entry of a pyodide-lock.json."""
-    file_name = str(raw["file_name"])
+    """One ``packages`` entry of a pyodide-lock.json. Every value is checked for its JSON type
+    (pyodide-lock's schema): a wrong one raises a ``ValueError`` naming the key."""
+    if not isinstance(raw, Mapping):
+        raise _Malformed(f"an entry must be an object, not {_kind(raw)}")
+    name = _text(raw, "name")
+    file_name = _text(raw, "file_name")
     tool = raw.get("tool") or {}
     size = (tool.get(TOOL) or {}).get("size") if isinstance(tool, Mapping) else None
     return LockEntry(
-        name=canonicalize_name(str(raw["name"])),
-        display_name=str(raw["name"]),
-        version=str(raw["version"]),
+        name=canonicalize_name(name),
+        display_name=name,
+        version=_text(raw, "version"),
         files=(
             LockedFile(
                 file_name,
                 file_name.rsplit("/", 1)[-1],
-                str(raw.get("sha256", "")).lower(),
-                size if isinstance(size, int) else None,
+                _text(raw, "sha256", "").lower(),
+                size if isinstance(size, int) and not isinstance(size, bool) else None,
             ),
         ),
-        package_type=str(raw.get("package_type", "package")),
-        install_dir=str(raw.get("install_dir", "site")),
-        depends=tuple(str(d) for d in raw.get("depends", ())),
-        imports=tuple(str(i) for i in raw.get("imports", ())),
+        package_type=_text(raw, "package_type", "package"),
+        install_dir=_text(raw, "install_dir", "site"),
+        depends=_texts(raw, "depends"),
+        imports=_texts(raw, "imports"),
     )
+
+
+def _text(raw: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    """A string field; ``default`` when absent (required when there is none)."""
+    value = raw.get(key)
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, str) or (default is None and not value):
+        raise _Malformed(f"{key!r} must be a non-empty string, not {_kind(value)}")
+    return value
+
+
+def _texts(raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """A list of strings (``depends``, ``imports``); absent: none."""
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _Malformed(f"{key!r} must be a list of strings, not {_kind(value)}")
+    return tuple(value)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "missing"
+    kinds = {dict: "an object", list: "a list", bool: "a boolean", str: "a string"}
+    kind = kinds.get(type(value), "an object" if isinstance(value, Mapping) else None)
+    return f"{kind or type(value).__name__} ({value!r:.40})"
 
 
 def write_pyodide_lock(lock: Lock) -> str:

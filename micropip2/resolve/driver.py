@@ -13,6 +13,7 @@ from packaging.utils import canonicalize_name
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from ..errors import Micropip2Error
+from ..progress import Progress, Resolving
 from .candidates import LOCKFILE, MISSING, Candidate, Requirement
 from .crawl import Crawl
 from .explain import explain_conflict
@@ -41,17 +42,26 @@ class Resolved:
 
 
 class _StartDownloads(BaseReporter):  # type: ignore[type-arg]
-    """Begin downloading a wheel as soon as the resolver pins it."""
+    """Begin downloading a wheel as soon as the resolver pins it, and tell ``progress``."""
 
-    def __init__(self, crawl: Crawl) -> None:
+    def __init__(self, crawl: Crawl, progress: Progress) -> None:
         self.crawl = crawl
+        self.progress = progress
 
     def pinning(self, candidate: Candidate) -> None:
         self.crawl.pinned(candidate)
+        self.progress.chosen(candidate.name, str(candidate.version))
+
+    def rejecting_candidate(self, criterion: Any, candidate: Candidate) -> None:
+        self.progress.backtracked(candidate.name, str(candidate.version))
 
 
 async def resolve(
-    requirements: Sequence[Requirement], knowledge: Knowledge, crawl: Crawl, options: Options
+    requirements: Sequence[Requirement],
+    knowledge: Knowledge,
+    crawl: Crawl,
+    options: Options,
+    progress: Progress | None = None,
 ) -> Resolved:
     """Resolve ``requirements`` with resolvelib over ``knowledge``, while ``crawl`` fetches ahead.
 
@@ -64,6 +74,8 @@ async def resolve(
     one per project and per version tried when backtracking outruns it. Lockfile wheels whose
     own Requires-Dist adds requirements cost one more whole resolution.
     """
+    progress = progress or Progress()
+    restarts = 0
     for requirement in requirements:
         if requirement.url is None:
             crawl.prefetch(
@@ -77,13 +89,16 @@ async def resolve(
     ] = []  # what lockfile wheels require beyond their entry ("rich 14.3.3 requires ...")
     while True:
         provider = Provider(knowledge, crawl, options, user_ids)
-        resolver = Resolver(provider, _StartDownloads(crawl))
+        resolver = Resolver(provider, _StartDownloads(crawl, progress))
         knowledge.answered_from_lock.clear()
         try:
             result = resolver.resolve(list(requirements), max_rounds=MAX_ROUNDS)
         except NeedData as need:
             await knowledge.lookups.wait(need.key)
             await _let_requests_start()
+            restarts += 1
+            lookups = knowledge.lookups
+            progress.emit(Resolving(need.key, lookups.pages_read, lookups.metadata_read, restarts))
             continue
         except ResolutionImpossible as exc:
             causes = [(cause.requirement, _parent(cause.parent)) for cause in exc.causes]

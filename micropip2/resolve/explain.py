@@ -49,6 +49,12 @@ def available(name: NormalizedName, knowledge: Knowledge) -> list[str]:
         versions = _versions(choices.candidates)
         if versions:
             facts.append(f"compatible versions on the index: {versions}")
+        elif not choices.rejected:
+            facts.append(
+                f"the index's page of {name} lists no files at all (asked: "
+                f"{', '.join(knowledge.lookups.client.index_urls)}); a page without file links "
+                "may be a login or error page (a captive portal, a proxy) instead of the index"
+            )
         else:
             facts.append(
                 f"the index has no wheel of {name} that fits {knowledge.target.describe()}"

@@ -18,7 +18,7 @@ from ..target import Target
 from .candidates import INSTALLED, LOCKFILE, Candidate
 from .choices import Choices, page_choices
 from .lookups import Lookups, is_wheel_file
-from .metadata import Metadata
+from .metadata import Metadata, MetadataError
 
 
 @dataclass
@@ -61,7 +61,7 @@ class Knowledge:
             return self._lockfile_metadata(candidate)  # extras need the wheel's own METADATA
         if candidate.source == INSTALLED:
             return _installed_metadata(candidate)
-        return self.lookups.metadata(candidate)
+        return _same_release(candidate, self.lookups.metadata(candidate))
 
     def page_known(self, name: NormalizedName) -> bool:
         return self.lookups.has_page(name)
@@ -88,6 +88,21 @@ class Knowledge:
         named = {canonicalize_name(r.name) for r in declared.requires_dist}
         extra = tuple(r for r in locked.requires_dist if canonicalize_name(r.name) not in named)
         return replace(declared, requires_dist=declared.requires_dist + extra)
+
+
+def _same_release(candidate: Candidate, metadata: Metadata) -> Metadata:
+    """``metadata``, if it describes ``candidate``'s own release: an index whose PEP 658 file
+    names another project or version would have the resolver plan with someone else's
+    dependencies."""
+    if metadata.name == candidate.name and metadata.version == candidate.version:
+        return metadata
+    where = candidate.file.filename if candidate.file is not None else str(candidate.url)
+    raise MetadataError(
+        f"the metadata of {where} describes {metadata.name} {metadata.version}, not "
+        f"{candidate.name} {candidate.version}: the index serves metadata of another release, "
+        "so the file cannot be used; tell the index's maintainers, or pin another version",
+        file=where,
+    )
 
 
 def _locked_metadata(candidate: Candidate) -> Metadata:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from packaging.utils import NormalizedName
 
-from ..downloads import WheelFiles
+from ..downloads import Declared, WheelFiles
 from ..index.client import IndexClient
 from ..index.hints import Hint
 from ..index.models import ProjectPage
@@ -64,6 +64,14 @@ class Lookups:
 
     def has_page(self, name: NormalizedName) -> bool:
         return name in self._pages
+
+    @property
+    def pages_read(self) -> int:
+        return len(self._pages)
+
+    @property
+    def metadata_read(self) -> int:
+        return len(self._metadata)
 
     def metadata(self, candidate: Candidate) -> Metadata:
         """``candidate``'s metadata from the index (its PEP 658 file, or else its validated
@@ -132,6 +140,11 @@ class Lookups:
         if task is not None:
             await asyncio.wait([task])
 
+    def cancel(self) -> None:
+        """Stop every fetch still under way (the operation failed or was cancelled)."""
+        for task in self._tasks.values():
+            task.cancel()
+
     async def close(self) -> None:
         """Let speculative fetches finish quietly (their results are simply unused)."""
         pending = [t for t in self._tasks.values() if not t.done()]
@@ -176,6 +189,9 @@ class Lookups:
         data = await self.client.metadata(file) if file is not None and file.has_metadata else None
         if data is not None:
             metadata = parse_metadata(data, where)
+            if candidate.url:  # the wheel, once read, must say the same (PEP 658)
+                declared = Declared(frozenset(str(r) for r in metadata.requires_dist))
+                self.files.declare(candidate.url, declared)
         else:  # no PEP 658 file: the whole wheel, validated before its metadata is trusted
             metadata = metadata_from_wheel(await self.wheel(candidate))
         self._metadata[candidate.metadata_key] = metadata

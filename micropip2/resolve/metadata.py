@@ -8,6 +8,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from .. import limits
 from ..errors import Micropip2Error
 from ..headers import Headers, parse_headers
 from ..wheel_file import WheelFile
@@ -27,7 +28,10 @@ class MetadataError(Micropip2Error):
 
 
 def parse_metadata(data: bytes, where: str) -> Metadata:
-    """Parse ``data`` (a METADATA file); ``where`` names its source in errors."""
+    """Parse ``data`` (a METADATA file); ``where`` names its source in errors. A file over
+    :attr:`~micropip2.limits.Limits.metadata_size` is refused unread."""
+    if len(data) > limits.current().metadata_size:
+        raise limits.exceeded(f"the metadata of {where}", "metadata_size", len(data), file=where)
     try:
         headers = parse_headers(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -45,7 +49,10 @@ def metadata_from_headers(headers: Headers, where: str) -> Metadata:
     if not name or not version:
         raise MetadataError(f"the metadata of {where} lacks Name or Version", file=where)
     requirements = []
-    for text in headers.get_all("Requires-Dist") or []:
+    texts = headers.get_all("Requires-Dist") or []
+    if len(texts) > limits.current().requirements:  # parsing each costs about 0.1 ms in Pyodide
+        raise limits.exceeded(f"the metadata of {where}", "requirements", len(texts), file=where)
+    for text in texts:
         try:
             requirements.append(Requirement(text))
         except InvalidRequirement as exc:

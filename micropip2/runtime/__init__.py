@@ -16,7 +16,28 @@ from typing import Any, Protocol
 from ..store import Store
 
 CACHING_HEADERS = ("cache-control", "etag", "last-modified", "age")
+KEPT_HEADERS = (*CACHING_HEADERS, "retry-after")  # what a Response keeps of the answer's headers
 Enough = Callable[[bytes], bool]  # has a body prefix all that the reader needs?
+BytesSeen = Callable[[int, "int | None"], None]  # (bytes received so far, Content-Length or None)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """How one request may go: its time limits, its size limit, and who watches its bytes.
+
+    ``first_byte_timeout``: seconds from sending to the answer's headers; ``idle_timeout``:
+    seconds the body may go without a byte (0: no limit). ``max_bytes``: a larger body is
+    refused (``None``: no limit). ``enough``: read only the prefix of the body that it accepts
+    (the rest of the transfer is cancelled). ``on_bytes`` is called as the body arrives."""
+
+    first_byte_timeout: float = 0
+    idle_timeout: float = 0
+    max_bytes: int | None = None
+    enough: Enough | None = None
+    on_bytes: BytesSeen | None = None
+
+
+NO_LIMITS = Transfer()
 
 
 @dataclass(frozen=True)
@@ -27,7 +48,7 @@ class Response:
     status: int
     content_type: str  # without parameters, lower case ("text/html")
     body: bytes
-    # The answer's HTTP caching headers (CACHING_HEADERS present, names in lower case).
+    # The answer's KEPT_HEADERS that were present, names in lower case.
     headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -38,36 +59,20 @@ class Response:
 class Runtime(Protocol):
     """What micropip2 needs from the JavaScript side."""
 
-    async def get(
+    def get(
         self,
         url: str,
         headers: Mapping[str, str] | None = None,
         credentials: str | None = None,
         *,
-        enough: Enough | None = None,
-    ) -> Response:
-        """GET ``url`` and return the answer whatever its status; raise DownloadError only when
-        no answer came (network error, CORS refusal, broken transfer). ``credentials`` is the Fetch
-        API's mode ("omit", "same-origin", "include"), for browsers. With ``enough``, the body is
-        read in chunks and the transfer is cancelled once ``enough(body so far)`` is true: the
-        answer's body is then that prefix."""
-        ...
-
-    async def fetch(
-        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
-    ) -> bytes:
-        """GET ``url`` (absolute, or relative to the page/process); raise DownloadError on
-        failure."""
-        ...
-
-    def start_fetch(
-        self,
-        url: str,
-        headers: Mapping[str, str] | None = None,
-        credentials: str | None = None,
-    ) -> Awaitable[bytes]:
-        """Send the request for ``url`` before returning (so many can go out at once) and give an
-        awaitable of its bytes, with :meth:`fetch`'s errors."""
+        transfer: Transfer = NO_LIMITS,
+    ) -> Awaitable[Response]:
+        """Send a GET of ``url`` before returning (so many can go out at once), and give the
+        answer whatever its status. ``url`` is absolute, or on Node a path of the host.
+        ``credentials`` is the Fetch API's mode ("omit", "same-origin", "include"), for browsers.
+        The awaitable raises DownloadError only when no whole answer came (network error, CORS
+        refusal, broken transfer, a ``transfer`` limit: ``timed_out`` says whether it was a
+        time limit); cancelling it aborts the request."""
         ...
 
     async def read_host_file(self, path: str) -> bytes:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import DownloadError
 from ..store import DirectoryStore, Store
-from . import CACHING_HEADERS, Enough, Response
+from . import KEPT_HEADERS, NO_LIMITS, Response, Transfer
 
 CHUNK_BYTES = 16384
 
@@ -25,48 +25,40 @@ class HostRuntime:
     def __init__(self) -> None:
         self._loaded: dict[str, str] = {}
 
-    async def get(
+    def get(
         self,
         url: str,
         headers: Mapping[str, str] | None = None,
         credentials: str | None = None,
         *,
-        enough: Enough | None = None,
-    ) -> Response:
-        """``credentials`` (the Fetch API's cookie mode) means nothing to urllib and is ignored."""
-        return await asyncio.to_thread(self._get_blocking, url, dict(headers or {}), enough)
-
-    async def fetch(
-        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
-    ) -> bytes:
+        transfer: Transfer = NO_LIMITS,
+    ) -> Awaitable[Response]:
+        """``credentials`` (the Fetch API's cookie mode) means nothing to urllib and is ignored.
+        The request starts on a thread before this returns. The time limits are the socket's
+        (urllib has one timeout for connecting and for each read)."""
         if "://" not in url:  # relative: a path from the working directory
-            return await self.read_host_file(url)
-        response = await self.get(url, headers)
-        if not response.ok:
-            raise DownloadError(
-                f"could not fetch {url}: the server answered HTTP {response.status}",
-                status=response.status,
-                url=url,
-            )
-        return response.body
+            return asyncio.ensure_future(self._host_file(url))
+        return asyncio.ensure_future(
+            asyncio.to_thread(self._get_blocking, url, dict(headers or {}), transfer)
+        )
 
-    def start_fetch(
-        self,
-        url: str,
-        headers: Mapping[str, str] | None = None,
-        credentials: str | None = None,
-    ) -> Awaitable[bytes]:
-        return asyncio.ensure_future(self.fetch(url, headers, credentials))
+    async def _host_file(self, path: str) -> Response:
+        return Response(path, 200, "", await self.read_host_file(path))
 
     @staticmethod
-    def _get_blocking(url: str, headers: dict[str, str], enough: Enough | None = None) -> Response:
+    def _get_blocking(url: str, headers: dict[str, str], transfer: Transfer) -> Response:
         request = urllib.request.Request(url, headers=headers)
+        timeout = max(transfer.first_byte_timeout, transfer.idle_timeout) or None
         try:
-            with urllib.request.urlopen(request, timeout=60) as answer:
-                body = _read(answer, enough)
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                body = _read(answer, transfer)
                 return _response(answer.geturl(), answer.status, answer.headers, body)
         except urllib.error.HTTPError as exc:
             return _response(exc.geturl() or url, exc.code, exc.headers, exc.read())
+        except TimeoutError as exc:
+            raise DownloadError(
+                f"could not fetch {url}: timed out after {timeout} s", url=url, timed_out=True
+            ) from exc
         except (urllib.error.URLError, OSError) as exc:
             raise DownloadError(f"could not fetch {url}: {exc}", url=url) from exc
 
@@ -110,21 +102,31 @@ class HostRuntime:
         return DirectoryStore(directory, max_bytes=max_bytes)
 
 
-def _read(answer: Any, enough: Enough | None) -> bytes:
-    """The whole body, or with ``enough`` the chunks up to the first prefix it accepts."""
-    if enough is None:
-        return bytes(answer.read())
-    body = b""
+def _read(answer: Any, transfer: Transfer) -> bytes:
+    """The whole body (with ``transfer.enough``, the chunks up to the first prefix it
+    accepts), refused past ``transfer.max_bytes``."""
+    declared = answer.headers.get("Content-Length")
+    total = int(declared) if declared and declared.isdigit() else None
+    body = bytearray()
     while chunk := answer.read(CHUNK_BYTES):
-        body += chunk
-        if enough(body):
+        body.extend(chunk)
+        if transfer.max_bytes is not None and len(body) > transfer.max_bytes:
+            raise DownloadError(
+                f"could not fetch {answer.geturl()}: the answer is over the limit of "
+                f"{transfer.max_bytes} bytes",
+                url=answer.geturl(),
+                too_large=True,
+            )
+        if transfer.on_bytes is not None:
+            transfer.on_bytes(len(body), total)
+        if transfer.enough is not None and transfer.enough(bytes(body)):
             break
-    return body
+    return bytes(body)
 
 
 def _response(url: str, status: int, headers: Message | None, body: bytes) -> Response:
-    caching = {name: v for name in CACHING_HEADERS if headers and (v := headers.get(name))}
-    return Response(url, status, _content_type(headers), body, caching)
+    kept = {name: v for name in KEPT_HEADERS if headers and (v := headers.get(name))}
+    return Response(url, status, _content_type(headers), body, kept)
 
 
 def _content_type(headers: Message | None) -> str:

@@ -6,6 +6,7 @@ one used here is named once, in this file.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -14,11 +15,12 @@ from typing import Any
 
 import js
 import pyodide_js
-from pyodide.ffi import to_js
+from pyodide.code import run_js
+from pyodide.ffi import create_proxy, to_js
 
 from ..errors import DownloadError
 from ..store import DirectoryStore, Entry, Store, check_key
-from . import CACHING_HEADERS, Enough, Response
+from . import KEPT_HEADERS, NO_LIMITS, Response, Transfer
 
 CACHE_NAME = "micropip2"  # the Cache Storage cache
 _MOUNTS: dict[str, str] = {}  # host directory -> where it is mounted (NODEFS), once each
@@ -38,64 +40,61 @@ class PyodideRuntime:
             process is not None and getattr(getattr(process, "release", None), "name", "") == "node"
         )
 
-    async def get(
+    def get(
         self,
         url: str,
         headers: Mapping[str, str] | None = None,
         credentials: str | None = None,
         *,
-        enough: Enough | None = None,
-    ) -> Response:
-        return await self._answer(url, self._request(url, headers, credentials), enough)
-
-    async def fetch(
-        self, url: str, headers: Mapping[str, str] | None = None, credentials: str | None = None
-    ) -> bytes:
+        transfer: Transfer = NO_LIMITS,
+    ) -> Awaitable[Response]:
         if "://" not in url and self.in_node:  # Node's fetch has no base URL: a path of the host
-            return await self.read_host_file(url)
-        return _body(url, await self.get(url, headers, credentials))
-
-    def start_fetch(
-        self,
-        url: str,
-        headers: Mapping[str, str] | None = None,
-        credentials: str | None = None,
-    ) -> Awaitable[bytes]:
-        if "://" not in url and self.in_node:
-            return self.read_host_file(url)
-        answer = self._answer(url, self._request(url, headers, credentials))  # sent here
-
-        async def body() -> bytes:
-            return _body(url, await answer)
-
-        return body()
-
-    def _request(self, url: str, headers: Mapping[str, str] | None, credentials: str | None) -> Any:
-        """Send the request now (the JS fetch itself: pyodide.http.pyfetch's Python wrapper costs
-        ~1.5 ms a call) and return its JS promise."""
+            return self._host_file(url)
         options: dict[str, Any] = {}
         if headers:
             options["headers"] = dict(headers)
         if credentials:
             options["credentials"] = credentials
-        if options:
-            return self._fetch(url, to_js(options, dict_converter=self._object_from_entries))
-        return self._fetch(url)
+        watchers = _Watchers(transfer)
+        # The JS fetch itself, sent here (pyodide.http.pyfetch's Python wrapper costs ~1.5 ms a
+        # call), its body read in JS (a Python turn per chunk would cost more than the bytes).
+        sending = _transfer_js()(
+            self._fetch,
+            url,
+            to_js(options, dict_converter=self._object_from_entries),
+            transfer.first_byte_timeout * 1000,
+            transfer.idle_timeout * 1000,
+            -1 if transfer.max_bytes is None else transfer.max_bytes,
+            watchers.on_bytes,
+            watchers.enough,
+        )
+        return self._answer(url, sending, watchers)
 
-    async def _answer(self, url: str, request: Any, enough: Enough | None = None) -> Response:
+    async def _answer(self, url: str, sending: Any, watchers: _Watchers) -> Response:
         try:
-            response = await request
-            if enough is None or response.body is None:
-                body = (await response.arrayBuffer()).to_bytes()
-            else:
-                body = await _read_until(response.body.getReader(), enough)
-        except Exception as exc:  # JsException (network error, CORS refusal, broken transfer)
-            raise DownloadError(f"could not fetch {url}: {_js_reason(exc)}", url=url) from exc
+            answer = await sending.done
+        except asyncio.CancelledError:
+            sending.abort()
+            raise
+        except Exception as exc:  # JsException (network error, CORS refusal, a limit)
+            limit = _limit_of(exc)
+            raise DownloadError(
+                f"could not fetch {url}: {_js_reason(exc)}",
+                url=url,
+                timed_out=limit == "time",
+                too_large=limit == "size",
+            ) from exc
+        finally:
+            watchers.destroy()
+        response = answer.response
         found = response.headers
         content_type = (found.get("content-type") or "").split(";")[0].strip().lower()
-        caching = {name: str(v) for name in CACHING_HEADERS if (v := found.get(name)) is not None}
-        status = int(response.status)
-        return Response(str(response.url or url), status, content_type, body, caching)
+        kept = {name: str(v) for name in KEPT_HEADERS if (v := found.get(name)) is not None}
+        body = answer.body.to_bytes()
+        return Response(str(response.url or url), int(response.status), content_type, body, kept)
+
+    async def _host_file(self, path: str) -> Response:
+        return Response(path, 200, "", await self.read_host_file(path))
 
     async def read_host_file(self, path: str) -> bytes:
         if not self.in_node:
@@ -106,6 +105,10 @@ class PyodideRuntime:
                 "and use an emfs: path",
                 url=path,
             )
+        if not self._is_regular_file(path):  # a device (/dev/zero) would never end
+            raise DownloadError(
+                f"could not read the host file {path!r}: it is not a regular file", url=path
+            )
         try:
             data = await self._api.loadBinaryFile(path)
         except Exception as exc:
@@ -113,6 +116,14 @@ class PyodideRuntime:
                 f"could not read the host file {path!r}: {_js_reason(exc)}", url=path
             ) from exc
         return bytes(data.to_py())
+
+    def _is_regular_file(self, path: str) -> bool:
+        """False only for something that exists and is not a file (missing: the read says so)."""
+        fs = js.process.getBuiltinModule("fs")
+        try:
+            return bool(fs.statSync(path).isFile())
+        except Exception:
+            return True
 
     async def load_dynlib(self, path: str) -> None:
         await self._api.loadDynlib(path)
@@ -265,14 +276,15 @@ def _js_object(value: dict[str, Any]) -> Any:
     return to_js(value, dict_converter=js.Object.fromEntries)
 
 
-def _body(url: str, response: Response) -> bytes:
-    if not response.ok:
-        raise DownloadError(
-            f"could not fetch {url}: the server answered HTTP {response.status}",
-            status=response.status,
-            url=url,
-        )
-    return response.body
+def _limit_of(exc: Any) -> str | None:
+    """The limit a transfer's JS error names ("time", "size"), if any (the JS error is the
+    exception itself or, in older Pyodide, its ``js_error``)."""
+    for error in (exc, getattr(exc, "js_error", None)):
+        with contextlib.suppress(Exception):
+            limit = getattr(error, "micropip2Limit", None)
+            if isinstance(limit, str):
+                return limit
+    return None
 
 
 def _js_reason(exc: Any) -> str:
@@ -280,15 +292,128 @@ def _js_reason(exc: Any) -> str:
     return message.strip().splitlines()[0] if message.strip() else type(exc).__name__
 
 
-async def _read_until(reader: Any, enough: Enough) -> bytes:
-    """Read a response body's chunks until ``enough`` accepts the prefix, then cancel the rest of
-    the transfer."""
-    body = b""
-    while True:
-        chunk = await reader.read()
-        if chunk.done:
-            return body
-        body += bytes(chunk.value.to_bytes())
-        if enough(body):
-            await reader.cancel()
-            return body
+class _Watchers:
+    """A Transfer's Python callbacks, as JS functions for the one request (then destroyed)."""
+
+    def __init__(self, transfer: Transfer) -> None:
+        self._proxies: list[Any] = []
+        self.on_bytes = self._proxy(transfer.on_bytes)
+        self.enough = None
+        if transfer.enough is not None:
+            wants = transfer.enough
+            prefix = bytearray()
+
+            def take(chunk: Any) -> bool:
+                prefix.extend(chunk.to_bytes())
+                return wants(bytes(prefix))
+
+            self.enough = self._proxy(take)
+
+    def _proxy(self, function: Any) -> Any:
+        if function is None:
+            return None
+        proxy = create_proxy(function)
+        self._proxies.append(proxy)
+        return proxy
+
+    def destroy(self) -> None:
+        for proxy in self._proxies:
+            proxy.destroy()
+
+
+# One request: fetch with an AbortController; the time limits abort it (first byte, then idle
+# body), the size limit cancels it. Returns {done: Promise<{response, body}>, abort()}; a limit's
+# error carries micropip2Limit ("time" or "size").
+_TRANSFER_SOURCE = """
+(fetch, url, init, firstByteMs, idleMs, maxBytes, onBytes, enough) => {
+  const controller = new AbortController();
+  init.signal = controller.signal;
+  let timer = null;
+  let limit = null;
+  let stopped = false;
+  const arm = (ms, message) => {
+    clearTimeout(timer);
+    if (ms > 0) {
+      timer = setTimeout(() => { limit = ["time", message]; controller.abort(); }, ms);
+    }
+  };
+  const refuse = (kind, message) => {
+    const error = new Error(message);
+    error.micropip2Limit = kind;
+    return error;
+  };
+  const seconds = (ms) => `${Math.round(ms / 100) / 10} s`;
+  const run = async () => {
+    let response;
+    const chunks = [];
+    let received = 0;
+    try {
+      arm(firstByteMs, `timed out after ${seconds(firstByteMs)} waiting for an answer`);
+      response = await fetch(url, init);
+      const declared = response.headers.get("content-length");
+      const total = declared === null ? null : Number(declared);
+      if (maxBytes >= 0 && total !== null && total > maxBytes) {
+        controller.abort();
+        throw refuse("size", `the answer is ${total} bytes, over the limit of ${maxBytes}`);
+      }
+      if (response.body !== null) {
+        const reader = response.body.getReader();
+        for (;;) {
+          const idle = `timed out after ${seconds(idleMs)} without data`;
+          arm(idleMs, `${idle} (${received} bytes received)`);
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(value);
+          received += value.length;
+          if (maxBytes >= 0 && received > maxBytes) {
+            controller.abort();
+            throw refuse("size", `the answer is over the limit of ${maxBytes} bytes`);
+          }
+          if (stopped) break;
+          if (onBytes !== undefined && onBytes !== null) onBytes(received, total);
+          if (enough !== undefined && enough !== null && enough(value)) {
+            await reader.cancel();
+            break;
+          }
+        }
+      }
+    } catch (error) {
+      if (limit !== null) throw refuse(limit[0], limit[1]);
+      // Node's fetch says only "fetch failed"; the reason (refused, reset, a redirect loop) is
+      // its cause. A browser gives no reason at all.
+      const cause = error?.cause;
+      if (cause && (cause.code || cause.message)) {
+        const why = [cause.code, cause.message].filter(Boolean).join(": ");
+        throw new Error(`${error.message} (${why})`);
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    const body = new Uint8Array(received);
+    let at = 0;
+    for (const chunk of chunks) { body.set(chunk, at); at += chunk.length; }
+    return { response, body };
+  };
+  const done = run();
+  // Python awaits it a turn later (or never, if cancelled first): until then a quick failure
+  // (a refused connection) must not count as an unhandled rejection, which ends Node.
+  done.catch(() => {});
+  return {
+    done,
+    abort: () => {
+      stopped = true;
+      if (limit === null) limit = ["cancel", "cancelled"];
+      controller.abort();
+    },
+  };
+}
+"""
+_transfer_function: Any = None
+
+
+def _transfer_js() -> Any:
+    global _transfer_function
+    if _transfer_function is None:
+        _transfer_function = run_js(_TRANSFER_SOURCE)
+    return _transfer_function

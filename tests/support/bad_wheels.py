@@ -5,6 +5,7 @@ Every case fails on every runtime we test (Python 3.13 and 3.14), before or duri
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from .wheels import WheelSpec, build_wheel
@@ -182,3 +183,93 @@ def bad_wheels() -> list[BadWheel]:
             files={**GOOD_INIT, "demo/_broken.so": b"\0asm\x01\0\0\0" + b"\xff" * 32},
         ),
     ]
+
+
+# -- wheels that exceed micropip2's resource limits (issue 13, item 4) ---------------------------
+#
+# Built on demand (some take seconds): not part of bad_wheels(), which every atomicity test
+# installs. Each is a valid wheel apart from its size, shape or a lying zip directory.
+
+
+def _wheel_with(files: dict[str, bytes | str], name: str = "demo", **kwargs) -> tuple[str, bytes]:  # type: ignore[no-untyped-def]
+    spec = WheelSpec(name=name, files={**GOOD_INIT, **files}, **kwargs)
+    return spec.filename, build_wheel(spec)
+
+
+def zeros_wheel(size: int, name: str = "bomb") -> tuple[str, bytes]:
+    """A wheel holding ``size`` zero bytes in one deflated member (about ``size / 1000`` bytes of
+    archive): a zip bomb. Streamed, so building it needs no ``size`` bytes of memory; its RECORD
+    is true."""
+    import base64
+    import hashlib
+    import io
+    import zipfile
+
+    from .wheels import record_hash
+
+    spec = WheelSpec(name=name, files=dict(GOOD_INIT))
+    info = spec.dist_info
+    digest = hashlib.sha256()
+    chunk = bytes(1 << 20)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open("demo/zeros.bin", "w") as member:
+            left = size
+            while left:
+                piece = chunk[: min(left, len(chunk))]
+                member.write(piece)
+                digest.update(piece)
+                left -= len(piece)
+        zeros_hash = "sha256=" + base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+        small = {
+            "demo/__init__.py": GOOD_INIT["demo/__init__.py"].encode(),
+            f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
+            f"{info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        }
+        rows = [f"demo/zeros.bin,{zeros_hash},{size}"]
+        for path, data in small.items():
+            archive.writestr(path, data)
+            rows.append(f"{path},{record_hash(data)},{len(data)}")
+        rows.append(f"{info}/RECORD,,")
+        archive.writestr(f"{info}/RECORD", "\n".join(rows) + "\n")
+    return spec.filename, buffer.getvalue()
+
+
+def with_declared_size(data: bytes, member: str, declared: int) -> bytes:
+    """``data`` (a zip) with the uncompressed size its central directory declares for ``member``
+    changed to ``declared``: a lying header."""
+    out = bytearray(data)
+    end = data.rfind(b"PK\x05\x06")
+    count, _, offset = struct.unpack_from("<HII", data, end + 10)
+    for _ in range(count):
+        assert out[offset : offset + 4] == b"PK\x01\x02"
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", out, offset + 28)
+        name = bytes(out[offset + 46 : offset + 46 + name_length]).decode()
+        if name == member:
+            struct.pack_into("<I", out, offset + 24, declared)
+            return bytes(out)
+        offset += 46 + name_length + extra_length + comment_length
+    raise KeyError(member)
+
+
+def many_members_wheel(count: int) -> tuple[str, bytes]:
+    """A valid wheel of ``count`` zip members (empty modules, 100 to a directory)."""
+    files = {f"demo/p{i // 100}/m{i}.py": b"" for i in range(count - 4)}  # + 4: init, dist-info
+    return _wheel_with(files)
+
+
+def deep_wheel(depth: int) -> tuple[str, bytes]:
+    """A valid wheel with a file ``depth`` directories deep below ``demo/``."""
+    return _wheel_with({"demo/" + "d/" * depth + "deep.py": "DEEP = 1\n"})
+
+
+def long_name_wheel(length: int) -> tuple[str, bytes]:
+    """A valid wheel with a module whose file name is ``length`` characters long."""
+    return _wheel_with({"demo/" + "n" * (length - 3) + ".py": "LONG = 1\n"})
+
+
+def requirements_metadata(count: int, name: str = "demo") -> bytes:
+    """A METADATA text of ``count`` distinct ``Requires-Dist`` lines."""
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", "Version: 1.0"]
+    lines += [f"Requires-Dist: dependency-number-{i}>=1.0" for i in range(count)]
+    return ("\n".join(lines) + "\n").encode()

@@ -159,7 +159,7 @@ class RequestRecord:
         return self.headers.get(name.lower())
 
 
-FaultKind = Literal["status", "truncate", "corrupt", "delay"]
+FaultKind = Literal["status", "truncate", "corrupt", "delay", "stall"]
 
 
 @dataclass
@@ -219,6 +219,8 @@ class _Response:
     delay: float = 0.0
     declared_length: int | None = None  # Content-Length to announce if not len(body)
     close: bool = False
+    pause_after: int | None = None  # send this many body bytes, then pause ``pause`` seconds
+    pause: float = 0.0
 
 
 @dataclass
@@ -626,6 +628,15 @@ class IndexServer:
         """Sleep ``seconds`` (on top of ``latency``) before answering matching paths."""
         return self._add_fault(Fault("delay", self._pattern(path_or_glob), times, seconds=seconds))
 
+    def stall(
+        self, path_or_glob: str, nbytes: int, seconds: float, *, times: int | None = None
+    ) -> Fault:
+        """Successful responses to matching paths send their headers and first ``nbytes``
+        body bytes, then nothing for ``seconds``, then the rest (a body that stops mid-way)."""
+        return self._add_fault(
+            Fault("stall", self._pattern(path_or_glob), times, nbytes=nbytes, seconds=seconds)
+        )
+
     def reset_faults(self) -> None:
         """Remove every fault (latency and auth rules are kept)."""
         with self._lock:
@@ -750,6 +761,10 @@ class IndexServer:
                     if f.kind == "corrupt":
                         f._consume()
                         resp.body = _flip(resp.body)
+                        break
+                    if f.kind == "stall":
+                        f._consume()
+                        resp.pause_after, resp.pause = f.nbytes, f.seconds
                         break
             return resp
 
@@ -1346,8 +1361,17 @@ class _Handler(BaseHTTPRequestHandler):
             )
             # Headers and body in one write (end_headers() would send the headers alone).
             self._headers_buffer.append(b"\r\n")
-            self._headers_buffer.append(body)
-            self.flush_headers()
+            if resp.pause_after is None:
+                self._headers_buffer.append(body)
+                self.flush_headers()
+            else:
+                self._headers_buffer.append(body[: resp.pause_after])
+                self.flush_headers()
+                time.sleep(resp.pause)
+                try:
+                    self.wfile.write(body[resp.pause_after :])
+                except OSError:  # the client gave up waiting
+                    self.close_connection = True
         finally:
             if not recorded:
                 owner._leave(

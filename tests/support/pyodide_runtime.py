@@ -373,9 +373,16 @@ class PyodideRuntime:
                 )
 
     def request(
-        self, code: str, *, filename: str | None = None, timeout: float = REQUEST_TIMEOUT
+        self,
+        code: str,
+        *,
+        filename: str | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+        screenshot: str | None = None,
     ) -> dict:
-        """Send raw code to the runner; return its reply dict (ok, result|error, stdout, stderr)."""
+        """Send raw code to the runner; return its reply dict (ok, result|error, stdout, stderr).
+
+        ``screenshot`` (chrome only): instead of running code, save a PNG of the page there."""
         self.wait_ready()
         with self._lock:
             if self._dead:
@@ -384,6 +391,8 @@ class PyodideRuntime:
             payload = {"id": rid, "code": code}
             if filename:
                 payload["filename"] = filename
+            if screenshot is not None:
+                payload["screenshot"] = screenshot
             try:
                 self._proc.stdin.write(json.dumps(payload) + "\n")
                 self._proc.stdin.flush()
@@ -453,6 +462,17 @@ class PyodideRuntime:
             "_mp2_json.dumps(_mp2_r)\n"
         )
         return self._run_wrapped(wrapper, timeout)
+
+    def screenshot(self, path: Path, *, timeout: float = 60) -> Path:
+        """Save a PNG of the whole page (chrome runtimes) at ``path``; returns ``path``."""
+        if self.kind != "chrome":
+            raise ValueError(f"{self.id}: screenshots need a chrome runtime")
+        path = Path(path).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        reply = self.request("", timeout=timeout, screenshot=str(path))
+        if not reply.get("ok"):
+            raise self._failure(f"screenshot failed: {(reply.get('error') or {}).get('message')}")
+        return path
 
     # ----------------------------------------------------------------------------
     def kill(self) -> None:

@@ -24,6 +24,8 @@
 //   {"id": n, "ok": false, "error": {"type", "module", "message", "traceback"}, "stdout", "stderr"}
 // `result` is str() of the value of the code's last expression (None -> null). Every
 // request runs with fresh globals in the same interpreter. EOF on stdin ends the runner.
+// Browser mode also takes {"id": n, "screenshot": "/abs/file.png"}: a PNG of the whole page
+// (replies {"id": n, "ok": true, "result": null, ...}).
 // Anything else (Pyodide's progress messages, the browser console) goes to stderr.
 
 import fs from "node:fs";
@@ -170,6 +172,10 @@ async function bootBrowser() {
       version: boot.version,
       run: (code, filename) =>
         page.evaluate(([c, f]) => window.mp2Harness.run(c, f), [code, filename || null]),
+      screenshot: async (file) => {
+        await page.screenshot({ path: file, fullPage: true });
+        return { ok: true, result: null, stdout: "", stderr: "" };
+      },
       close: async () => {
         closing = true;
         await cleanup();
@@ -206,7 +212,12 @@ async function main() {
     pending = pending.then(async () => {
       let reply;
       try {
-        reply = await runtime.run(String(req.code), req.filename);
+        if (req.screenshot !== undefined) {
+          if (!runtime.screenshot) throw new Error("screenshots need a browser runtime (--browser)");
+          reply = await runtime.screenshot(String(req.screenshot));
+        } else {
+          reply = await runtime.run(String(req.code), req.filename);
+        }
       } catch (e) {
         reply = { ok: false, error: { type: "HarnessError", module: "", message: String(e && e.message), traceback: String(e && e.stack) }, stdout: "", stderr: "" };
       }

@@ -104,6 +104,29 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         _pool.close()
 
 
+RERUN_LOG = "build/artifacts/reruns.log"
+_reruns: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # pyproject.toml reruns a test once when its Chromium page crashed: keep why, with the log
+    if report.outcome == "rerun":
+        if not _reruns:
+            os.makedirs(os.path.dirname(RERUN_LOG), exist_ok=True)
+            open(RERUN_LOG, "w").close()
+        _reruns.append(report.nodeid)
+        with open(RERUN_LOG, "a", encoding="utf-8") as log:
+            log.write(f"=== {report.nodeid} ({report.when})\n{report.longreprtext}\n\n")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if _reruns:
+        terminalreporter.write_sep("=", "run again after a Chromium page crash", yellow=True)
+        for nodeid in _reruns:
+            terminalreporter.write_line(nodeid)
+        terminalreporter.write_line(f"what the runners logged: {RERUN_LOG}")
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     selected = rt.selected_runtime_ids()
     return [

@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 # --timeout is a hang guard for a whole test, not a timing assertion
-exec .venv/bin/python -m pytest --timeout=900 "$@"
+exec .venv/bin/python -m pytest --timeout=900 --durations=30 "$@"

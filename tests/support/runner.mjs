@@ -107,6 +107,9 @@ async function bootBrowser() {
   if (args["lockfile-contents"]) harnessUrl.searchParams.set("contents", "1");
   harnessUrl.searchParams.set("packages", PACKAGES.join(","));
 
+  // Chromium's own stderr (--enable-logging=stderr) reaches this runner's log through
+  // playwright's "pw:browser" debug channel: when a page crashes, the log says why
+  process.env.DEBUG = [process.env.DEBUG, "pw:browser"].filter(Boolean).join(",");
   const { chromium } = await import("playwright-core");
   const ownDir = !args["user-data-dir"];
   const userDataDir = args["user-data-dir"] || fs.mkdtempSync(path.join(os.tmpdir(), "micropip2-chromium-"));
@@ -143,6 +146,7 @@ async function bootBrowser() {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        "--enable-logging=stderr",
       ],
     });
   } catch (e) {

@@ -44,6 +44,7 @@ from packaging.utils import canonicalize_name, canonicalize_version, parse_wheel
 
 from micropip2.lockfiles.model import LockedFile, LockEntry
 from micropip2.target import Target
+from scripts.bytecode import add_bytecode
 from tests.support.locks import lock_text, read_lock, wheel_lock_entry
 from tests.support.pypi_files import pip_download, sha256_of
 
@@ -270,8 +271,13 @@ def _flit_wheel(project: Path, out: Path, name: str) -> Path:
 
 
 def build_micropip2_wheel(out: Path, source: Path | None = None) -> Path:
-    """Build micropip2's wheel from ``source`` into ``out`` with flit_core (~0.2 s)."""
-    return _flit_wheel(source or micropip2_source(), out, "micropip2")
+    """Build micropip2's wheel from ``source`` into ``out`` with flit_core (~0.2 s), with the
+    bytecode of its modules for each pinned Pyodide whose npm package is here (scripts/bytecode.py;
+    a Node boot each, ~2 s)."""
+    wheel = _flit_wheel(source or micropip2_source(), out, "micropip2")
+    npm_dirs = [pin.npm_dir for pin in load_pins().dists.values() if pin.npm_dir.exists()]
+    add_bytecode(wheel, npm_dirs)
+    return wheel
 
 
 # The `micropip` shim (shims/micropip/): a wheel named micropip whose module is micropip2's
@@ -452,6 +458,12 @@ def main(argv=None) -> int:
         help="only rebuild micropip2's wheel and update the dist lockfiles",
     )
     ap.add_argument(
+        "--wheel",
+        metavar="DIR",
+        type=Path,
+        help="only build micropip2's wheel, with its bytecode, into DIR",
+    )
+    ap.add_argument(
         "--offline", action="store_true", help="never download; use build/wheel-cache only"
     )
     ap.add_argument(
@@ -468,6 +480,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     t0 = time.monotonic()
     try:
+        if args.wheel:
+            log(f"built {build_micropip2_wheel(args.wheel)}")
+            return 0
         if args.micropip2_only:
             locks = build_micropip2()
         else:

@@ -32,6 +32,7 @@ from .lockfiles.load import load_lock, parse_lock
 from .lockfiles.model import FORMATS, Lock
 from .lockfiles.pyodide_packages import PyodidePackages
 from .lockfiles.render import render_lock
+from .operations import InstallOptions
 from .runtime.host import HostRuntime
 from .target import Target, UnknownTargetError
 
@@ -99,6 +100,28 @@ def build_parser() -> argparse.ArgumentParser:
         "all-indexes: merged from every index",
     )
     lock.add_argument("--pre", action="store_true", help="allow pre-releases")
+    lock.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="REQUIREMENT",
+        help="replace every requirement on its project with this one (repeatable; uv's "
+        "override-dependencies), as install(overrides=...)",
+    )
+    lock.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PROJECT",
+        help="drop requirements on PROJECT from every package (repeatable), as "
+        "install(exclude=...)",
+    )
+    lock.add_argument(
+        "--max-versions-tried",
+        type=int,
+        metavar="N",
+        help="stop resolving after trying N versions (default 2000; 0: no limit)",
+    )
     lock.add_argument(
         "--format",
         choices=FORMATS,
@@ -191,6 +214,9 @@ async def _lock(args: argparse.Namespace) -> int:
         index_urls=[*args.index_url, *collected.index_urls] or ["PYPI"],
         pre=args.pre or collected.pre,
         index_strategy=args.index_strategy or "first-index",
+        overrides=args.override,
+        exclude=args.exclude,
+        max_versions_tried=_max_versions_tried(args.max_versions_tried),
     )
     for note in notes:
         print(f"micropip2: warning: {note}", file=sys.stderr)
@@ -212,6 +238,15 @@ async def _lock(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _max_versions_tried(given: int | None) -> int | None:
+    default: int | None = InstallOptions.max_versions_tried
+    if given is None:
+        return default
+    if given < 0:
+        raise UsageError(f"--max-versions-tried takes a number of versions, not {given}")
+    return given or None
 
 
 def _target_of_release(release: ReleaseLock, version: str | None) -> Target:
@@ -274,6 +309,9 @@ async def _check(args: argparse.Namespace) -> int:
         "--index-url": args.index_url,
         "--index-strategy": args.index_strategy,
         "--pre": args.pre,
+        "--override": args.override,
+        "--exclude": args.exclude,
+        "--max-versions-tried": args.max_versions_tried is not None,
         "--format": args.format,
         "-o": args.output,
     }

@@ -88,6 +88,19 @@ class DeadlineExceededError(Micropip2Error):
         self.doing = doing
 
 
+class ResolutionLimitError(Micropip2Error):
+    """A resolution tried more versions than ``install(max_versions_tried=...)`` allows and was
+    stopped; nothing was changed. ``limit`` is that bound, ``tried`` the versions tried, by
+    project (``{"sphinx": 150, ...}``)."""
+
+    def __init__(
+        self, message: str, *, limit: int, tried: dict[str, int], **facts: str | None
+    ) -> None:
+        super().__init__(message, **facts)
+        self.limit = limit
+        self.tried = tried
+
+
 class HashMismatchError(Micropip2Error):
     """Fetched bytes do not have the sha256 (or size) they were promised to have."""
 

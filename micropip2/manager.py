@@ -29,6 +29,7 @@ from .target import Target
 
 if TYPE_CHECKING:
     from .index.client import Strategy
+    from .index.sources import ProjectSource
     from .lockfiles.load import LockRef
     from .lockfiles.model import Format
     from .plan import Plan
@@ -113,6 +114,10 @@ class PackageManager:
         progress: object = None,
         timeout: float | None = None,
         deadline: float | None = None,
+        sources: Iterable[ProjectSource] = (),
+        overrides: builtins.list[str] | str | None = None,
+        exclude: builtins.list[str] | str | None = None,
+        max_versions_tried: int | None = InstallOptions.max_versions_tried,
     ) -> InstallReport:
         """Resolve ``requirements`` (names, ``name[extra]>=1``, URLs, ``name @ url``) for this
         interpreter and install the result, all or nothing. ``lockfile`` (a lock as :meth:`sync`
@@ -139,7 +144,22 @@ class PackageManager:
         its answer, and its body may pause (default 15); requests that get no answer, time out
         or are answered 408, 429 or 5xx are tried 3 times in all. ``deadline``: seconds the
         whole call may take; past it the call is cancelled, nothing is changed, and
-        :class:`~micropip2.errors.DeadlineExceededError` is raised."""
+        :class:`~micropip2.errors.DeadlineExceededError` is raised, saying what the resolution
+        was exploring if it was still resolving.
+
+        ``overrides``: requirements that replace every requirement on their project, from any
+        package and from ``requirements`` alike (uv's ``override-dependencies``), for metadata
+        that is wrong for Pyodide: ``overrides=["lib>=2"]``. ``exclude``: projects dropped from
+        every package's requirements (a dependency a package does not need in Pyodide). Both
+        are recorded in the report's plan and in :meth:`freeze`'s lock.
+        ``max_versions_tried``: how many versions the resolver may try (ask the dependencies
+        of, or rule out) before it stops with
+        :class:`~micropip2.errors.ResolutionLimitError` naming what it was exploring; ``None``
+        for no limit.
+
+        ``sources`` (:class:`~micropip2.index.sources.ProjectSource`) are asked for each project
+        before the indexes; the ``micropip`` shim passes piplite's ``all.json`` indexes this way
+        (docs/jupyterlite.md)."""
         wanted = texts(requirements, "requirements")
         collected = None
         if requirements_file is not None:
@@ -168,6 +188,10 @@ class PackageManager:
             keep_going=bool(keep_going),
             cache=bool(cache),
             network=_network(timeout),
+            sources=tuple(sources),
+            overrides=texts(overrides, "overrides") if overrides is not None else (),
+            exclude=texts(exclude, "exclude") if exclude is not None else (),
+            max_versions_tried=_limit(max_versions_tried, "max_versions_tried"),
         )
         say = _printer(verbose)
         return await operations.install(
@@ -285,6 +309,14 @@ def _printer(verbose: bool | int | None) -> Say:
 
 def _network(timeout: object) -> Network:
     return DEFAULT_NETWORK if timeout is None else Network(timeout=_seconds(timeout, "timeout"))
+
+
+def _limit(value: object, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidOptionError(f"{what} must be a whole number above 0 or None, not {value!r}")
+    return value
 
 
 def _deadline(deadline: object) -> float | None:

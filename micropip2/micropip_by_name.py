@@ -11,6 +11,7 @@ there is one, else a few lines on the JS console, where micropip's own messages 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from .manager import DEFAULT_MANAGER, InstallReport
@@ -44,6 +45,15 @@ __all__ = [
 
 async def install(*args: Any, progress: object = None, **options: Any) -> InstallReport:
     """:func:`micropip2.install` (micropip's signature, ``keep_going`` second), whose progress
-    goes to the console when no ``progress`` is given and no notebook display is there."""
+    goes to the console when no ``progress`` is given and no notebook display is there.
+
+    While piplite (JupyterLite) has patched ``micropip.package_index.query_package``, its
+    function is asked for each project before the indexes (docs/jupyterlite.md)."""
     chosen = CONSOLE if progress is None else progress
+    if "micropip.package_index" in sys.modules:  # imported by piplite, or someone else
+        from .micropip_package_index import PatchedQuery, patched_query
+
+        query = patched_query()
+        if query is not None:
+            options["sources"] = (PatchedQuery(query), *options.get("sources", ()))
     return await DEFAULT_MANAGER.install(*args, progress=chosen, **options)

@@ -16,8 +16,8 @@ import sys
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -40,6 +40,7 @@ from .target import Target
 
 if TYPE_CHECKING:
     from .index.client import Strategy
+    from .index.sources import ProjectSource
     from .lockfiles.load import LockRef
     from .lockfiles.model import Format, Lock
 
@@ -55,6 +56,9 @@ class InstallReport:
     warnings: list[str] = field(default_factory=list)
     installed: list[PlanItem] = field(default_factory=list)  # installed, replaced or loaded
     removed: list[PlanItem] = field(default_factory=list)
+    # what resolving cost (resolve.driver.Stats: restarts, waits, pages, metadata); empty when
+    # a kept resolution was reused
+    resolution: dict[str, int] = field(default_factory=dict)
 
     @property
     def unchanged(self) -> tuple[PlanItem, ...]:
@@ -75,6 +79,11 @@ class InstallReport:
         lines += [f"already satisfied: {text}" for text in self.plan.satisfied]
         lines += [f"warning: {text}" for text in self.warnings]
         return "\n".join(lines) or "nothing to do"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """What IPython shows for the report (a notebook cell ending with an install, as
+        JupyterLite's ``%pip install`` does): :meth:`__str__`, not every field."""
+        printer.text(str(self))
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,14 @@ class InstallOptions:
     keep_going: bool = False
     cache: bool = True  # the persistent cache (micropip2.cache), when there is one
     network: Network = DEFAULT_NETWORK  # time limits and retries of each request
+    overrides: Sequence[str] = ()  # replace every requirement on a project (resolve.modifiers)
+    exclude: Sequence[str] = ()  # projects dropped from every package's requirements
+    # the bound on a resolution's work (resolve.explored); the hardest set of the corpus
+    # (boto3 with botocore 1.34.0) tries 720 versions
+    max_versions_tried: int | None = 2000
+    # asked before the indexes (piplite's all.json indexes, through the micropip shim); a
+    # resolution with sources is neither reused nor kept: what they list is not a page it read
+    sources: Sequence[ProjectSource] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,7 @@ class Resolution:
     plan: Plan
     notes: tuple[str, ...]
     files: WheelFiles  # downloads resolution started; the executor continues with them
+    stats: dict[str, int] = field(default_factory=dict)  # resolve.driver.Stats, as a dict
 
 
 @asynccontextmanager
@@ -143,7 +161,7 @@ async def resolving(
         network=options.network,
     )
     key = None
-    if store is not None:
+    if store is not None and not options.sources:
         key = resolution_key(requirements, _deciding(options), target, installed, pyodide_packages)
         reused = await reusable(store, key)
         if reused is not None:
@@ -157,13 +175,21 @@ async def resolving(
     from .request import build_request
     from .resolve.crawl import Crawl
     from .resolve.driver import resolve
+    from .resolve.explored import Explored
     from .resolve.knowledge import Knowledge
     from .resolve.lookups import Lookups
+    from .resolve.modifiers import parse_modifiers
     from .resolve.provider import Options
-    from .resolve.to_plan import plan_install
+    from .resolve.to_plan import mark_modified, plan_install
 
-    request = build_request(requirements, options.constraints, options.hashes, target)
-    client = IndexClient(fetcher, list(options.index_urls), strategy=options.index_strategy)
+    modifiers = parse_modifiers(options.overrides, options.exclude)
+    request = build_request(requirements, options.constraints, options.hashes, target, modifiers)
+    client = IndexClient(
+        fetcher,
+        list(options.index_urls),
+        strategy=options.index_strategy,
+        sources=options.sources,
+    )
     files = WheelFiles(fetcher, headers_for=client.auth_headers)
     lookups = Lookups(client, files)
     knowledge = Knowledge(lookups, target, pyodide_packages, installed)
@@ -174,18 +200,24 @@ async def resolving(
         constraints=request.constraints,
         url_candidates=request.url_candidates,
         keep_going=options.keep_going,
+        modifiers=modifiers,
+        explored=Explored(limit=options.max_versions_tried, target=target.describe()),
     )
+    progress.detail = resolver_options.explored.summary  # what a deadline's error tells
     try:
         crawl = Crawl(knowledge, downloads=downloads)
         resolved = await resolve(request.requirements, knowledge, crawl, resolver_options, progress)
+        progress.detail = None
         plan = plan_install(resolved, installed, request.user_names, reinstall=options.reinstall)
+        plan = mark_modified(plan, resolved, knowledge.metadata, target, modifiers)
         progress.emit(_resolved(plan, progress))
         notes = request.ignored + resolved.notes
         if store is not None and key is not None:
             found = StoredResolution(plan, notes, dict(fetcher.pages_read))
             await keep(store, key, found, not_kept=fetcher.pages_not_kept)
         async with _cancelling_on_failure(fetcher):
-            yield Resolution(plan, notes, files)
+            say(f"Resolution: {resolved.stats}")
+            yield Resolution(plan, notes, files, asdict(resolved.stats))
     except BaseException:
         lookups.cancel()
         fetcher.cancel()
@@ -262,7 +294,9 @@ async def _install(
         plan = resolution.plan
         if vet is not None:
             vet(plan)
-        report = InstallReport(plan, dry_run=dry_run, warnings=list(resolution.notes))
+        report = InstallReport(
+            plan, dry_run=dry_run, warnings=list(resolution.notes), resolution=resolution.stats
+        )
         for note in resolution.notes:
             warnings.warn(f"micropip2.install: {note}", stacklevel=4)
         for item in plan.changes:
@@ -444,12 +478,13 @@ async def _watched(
         except TimeoutError:
             if not limit.expired():
                 raise
+            doing = progress.doing + (f": {progress.detail()}" if progress.detail else "")
             raise DeadlineExceededError(
                 f"the {operation} did not finish within its deadline of {deadline:g} s "
-                f"(it was {progress.doing}); nothing was changed: try again with a larger "
+                f"(it was {doing}); nothing was changed: try again with a larger "
                 "deadline, or deadline=None",
                 deadline=deadline or 0.0,
-                doing=progress.doing,
+                doing=doing,
             ) from None
     except BaseException as exc:
         progress.emit(Failed(type(exc).__name__, str(exc), progress.seconds))
@@ -508,8 +543,11 @@ def _sync_summary(report: InstallReport) -> str:
 
 def _deciding(options: InstallOptions) -> dict[str, object]:
     """The options that decide a resolution's answer (all but whether the cache is used)."""
+    plain = replace(options, sources=())  # sources are objects: a keyed resolution has none
     return {
-        name: value for name, value in asdict(options).items() if name not in ("cache", "network")
+        name: value
+        for name, value in asdict(plain).items()
+        if name not in ("cache", "network", "sources")
     }
 
 

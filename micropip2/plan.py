@@ -74,6 +74,10 @@ class PlanItem:
     required_by: tuple[str, ...] = ()  # "you", or "rich 14.0.0", ...
     requested: bool = False  # the user asked for it by name (PEP 376 REQUESTED)
     replaces: str | None = None  # the installed version it replaces (REPLACE)
+    # what the user changed of its requirements: overrides that replaced one ("lib==1.0"),
+    # and the projects excluded from them ("markupsafe")
+    overrides: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         if self.action is Action.KEEP:
@@ -82,7 +86,14 @@ class PlanItem:
             return f"{self.name} {self.version}: removed"
         why = f"; required by {', '.join(self.required_by)}" if self.required_by else ""
         instead = f", replacing {self.replaces}" if self.replaces else ""
-        return f"{self.name} {self.version} from {self.source} ({self.filename}{why}{instead})"
+        changed = "".join(
+            [f"; its requirement replaced by your override {o}" for o in self.overrides]
+            + [f"; its requirement on {e} excluded" for e in self.excluded]
+        )
+        return (
+            f"{self.name} {self.version} from {self.source} "
+            f"({self.filename}{why}{instead}{changed})"
+        )
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,16 @@ class Plan:
     def wanted(self) -> tuple[PlanItem, ...]:
         """Everything the environment holds afterwards, kept or changed."""
         return tuple(item for item in self.items if item.action is not Action.REMOVE)
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """Every override that replaced a requirement of a planned package."""
+        return tuple(dict.fromkeys(o for item in self.items for o in item.overrides))
+
+    @property
+    def excluded(self) -> tuple[str, ...]:
+        """Every project excluded from a planned package's requirements."""
+        return tuple(dict.fromkeys(e for item in self.items for e in item.excluded))
 
     @property
     def satisfied(self) -> tuple[str, ...]:

@@ -176,6 +176,8 @@ class Progress:
     _backtracked: set[tuple[str, str]] = field(default_factory=set)
 
     doing: str = "waiting for another change of the environment to end"
+    # while resolving: what has been explored so far ("212 versions of 14 projects tried: ...")
+    detail: Callable[[], str] | None = None
 
     @property
     def seconds(self) -> float:

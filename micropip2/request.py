@@ -31,6 +31,7 @@ from .fetch import without_url_credentials
 from .index.models import ProjectFile
 from .locations import split_credentials
 from .resolve.candidates import URL, Candidate, Requirement
+from .resolve.modifiers import NONE, Modifiers
 from .target import Target
 from .wheel_fit import check_wheel_tags
 
@@ -95,7 +96,11 @@ def build_request(
     constraints: Iterable[str],
     hashes: Mapping[str, str] | None,
     target: Target,
+    modifiers: Modifiers = NONE,
 ) -> Request:
+    """The resolver's requirements. ``modifiers``' overrides replace the user's own
+    requirements on a project too (overrides win, as uv's); asking for an excluded project
+    is an error."""
     requirements: list[Requirement] = []
     url_candidates: dict[NormalizedName, Candidate] = {}
     hashes = caller_hashes(hashes)
@@ -104,10 +109,12 @@ def build_request(
         direct = parse_direct(text)
         if direct is None:
             named = _named(text)
-            if _marker_holds(text, target):
-                requirements.append(named)
-            else:
+            if not _marker_holds(text, target):
                 ignored.append(_ignoring(text, target))
+            elif modifiers.replaces(named.name):
+                requirements += _modified(named, text, modifiers, target)
+            else:
+                requirements.append(named)
             continue
         direct = _with_caller_hash(direct, hashes)
         candidate = _url_candidate(direct, target)
@@ -138,6 +145,26 @@ def build_request(
     return Request(
         tuple(requirements), url_candidates, _constraints(kept_constraints), tuple(ignored)
     )
+
+
+def _modified(
+    named: Requirement, text: str, modifiers: Modifiers, target: Target
+) -> list[Requirement]:
+    if named.name in modifiers.excluded:
+        raise InvalidOptionError(
+            f"{text!r} asks for {named.name}, which exclude= drops; ask for it or exclude it",
+            requirement=text,
+            project=named.name,
+        )
+    return [
+        Requirement(
+            named.name,
+            frozenset(canonicalize_name(e) for e in override.extras),
+            override.specifier,
+            text=f"{override} (your override of {text})",
+        )
+        for override in modifiers.apply(PackagingRequirement(text), target)
+    ]
 
 
 def _marker_holds(text: str, target: Target) -> bool:

@@ -109,16 +109,19 @@ def _pinned(item: PlanItem) -> bool:
 
 
 def encode(resolution: StoredResolution) -> bytes:
-    items = [
-        {**asdict(item), "required_by": list(item.required_by)} for item in resolution.plan.items
-    ]
     entry = {
         "format": FORMAT,
-        "plan": items,
+        "plan": [asdict(item) for item in resolution.plan.items],  # tuples become lists
         "notes": list(resolution.notes),
         "pages": dict(resolution.pages),
     }
     return json.dumps(entry).encode()
+
+
+def _plan_item(raw: dict[str, Any]) -> PlanItem:
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    fields.update(action=Action(raw["action"]), source=Source(raw["source"]))
+    return PlanItem(**fields)
 
 
 def _decode(data: bytes | None) -> StoredResolution | None:
@@ -129,17 +132,7 @@ def _decode(data: bytes | None) -> StoredResolution | None:
         entry = json.loads(data)
         if entry["format"] != FORMAT:
             return None
-        items = tuple(
-            PlanItem(
-                **{
-                    **raw,
-                    "action": Action(raw["action"]),
-                    "source": Source(raw["source"]),
-                    "required_by": tuple(raw["required_by"]),
-                }
-            )
-            for raw in entry["plan"]
-        )
+        items = tuple(_plan_item(raw) for raw in entry["plan"])
         pages = {str(k): str(v) for k, v in entry["pages"].items()}
         return StoredResolution(Plan(items), tuple(map(str, entry["notes"])), pages)
     except (ValueError, KeyError, TypeError, AttributeError):

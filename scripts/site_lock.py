@@ -1,6 +1,7 @@
 """A Pyodide release's pyodide-lock.json with micropip2 in it, for a site whose pages load
-micropip by name (PyScript's ``packages``): ``micropip`` becomes micropip2's shim
-(``shims/micropip/``), and micropip2 and its dependencies are added (docs/pyscript.md).
+micropip by name (PyScript's ``packages``, JupyterLite's kernel): ``micropip`` becomes
+micropip2's shim (``shims/micropip/``), and micropip2 and its dependencies are added
+(docs/pyscript.md, docs/jupyterlite.md).
 
     python -m scripts.site_lock RELEASE_LOCK WHEEL... --dist-url URL --wheel-url URL -o OUT
 

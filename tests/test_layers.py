@@ -43,6 +43,7 @@ LAYERS = [
     "operations",
     "manager",
     "micropip_api",
+    "micropip_package_index",
     "micropip_by_name",
     "__init__",
     "aot",

@@ -148,10 +148,16 @@ def _dependencies(
     by_name = {e.name: e for e in entries}
     problems = []
     missing: set[tuple[NormalizedName, NormalizedName]] = set()
-    for name, _meta, requirement in _applicable_requirements(metadata, target):
-        dep_name = canonicalize_name(requirement.name)
+    for name, _meta, declared in _applicable_requirements(metadata, target):
+        dep_name = canonicalize_name(declared.name)
+        entry = by_name[name]
+        if dep_name in entry.excluded:
+            continue  # the lock says its installer excluded it (install(exclude=))
+        requirement = _overridden(declared, entry.overrides, target)
+        if requirement is None:
+            continue  # its overrides' markers do not hold here: the requirement was dropped
         dep = by_name.get(dep_name)
-        label = _label(by_name[name])
+        label = _label(entry)
         if dep is None:
             missing.add((name, dep_name))
             problems.append(
@@ -179,6 +185,20 @@ def _dependencies(
                     Problem(_label(entry), f"depends on {depend}", "the lock does not contain it")
                 )
     return problems
+
+
+def _overridden(
+    requirement: Requirement, overrides: tuple[str, ...], target: Target
+) -> Requirement | None:
+    """What stands for ``requirement`` under the lock's recorded overrides (install(overrides=)):
+    the first override of its project whose marker holds; None when the project has overrides
+    and none holds (the requirement was dropped); else the requirement itself."""
+    name = canonicalize_name(requirement.name)
+    mine = [Requirement(text) for text in overrides]
+    mine = [o for o in mine if canonicalize_name(o.name) == name]
+    if not mine:
+        return requirement
+    return next((o for o in mine if target.marker_holds(o.marker)), None)
 
 
 def _applicable_requirements(

@@ -29,11 +29,20 @@ async def resolve_for_target(
     index_urls: Sequence[str] = ("PYPI",),
     pre: bool = False,
     index_strategy: Strategy = "first-index",
+    overrides: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    max_versions_tried: int | None = InstallOptions.max_versions_tried,
 ) -> tuple[Plan, tuple[str, ...]]:
     """What an install of ``requirements`` into a fresh ``target`` interpreter would choose, and
     the resolution's notes (see :attr:`~micropip2.resolve.driver.Resolved.notes`)."""
     options = InstallOptions(
-        constraints=constraints, index_urls=index_urls, index_strategy=index_strategy, pre=pre
+        constraints=constraints,
+        index_urls=index_urls,
+        index_strategy=index_strategy,
+        pre=pre,
+        overrides=overrides,
+        exclude=exclude,
+        max_versions_tried=max_versions_tried,
     )
     async with resolving(
         requirements,

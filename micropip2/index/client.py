@@ -31,6 +31,7 @@ from .errors import IndexRequestError
 from .hints import Hint, info_complete, json_api_url, parse_hint
 from .models import ProjectFile, ProjectPage
 from .pages import parse_project_page
+from .sources import ProjectSource, SourceAnswer
 from .urls import IndexURL, origin_of, parse_index_urls
 
 Strategy = Literal["first-index", "all-indexes"]
@@ -60,6 +61,10 @@ class IndexClient:
       from. An index that fails makes the call fail, as above.
 
     Every request goes through ``fetcher`` (its credentials mode and observers apply).
+
+    ``sources`` (:mod:`micropip2.index.sources`) are asked for a project before the indexes, in
+    order: the first that lists it supplies all its files; one may also say that the indexes are
+    not to be asked for it (piplite's ``disablePyPIFallback``).
     """
 
     def __init__(
@@ -68,6 +73,7 @@ class IndexClient:
         index_urls: str | Iterable[str] | None = None,
         *,
         strategy: Strategy = "first-index",
+        sources: Iterable[ProjectSource] = (),
     ) -> None:
         if strategy not in STRATEGIES:
             raise InvalidOptionError(
@@ -76,6 +82,8 @@ class IndexClient:
         self.fetcher = fetcher
         self.indexes: tuple[IndexURL, ...] = parse_index_urls(index_urls)
         self.strategy: Strategy = strategy
+        self.sources = tuple(sources)
+        self._notes: dict[NormalizedName, str] = {}  # why the indexes were not asked
         self.requests: list[str] = []  # every page and metadata URL fetched (retries included)
         self.cache_hits = 0  # calls answered by a finished or in-flight request
         self._results: dict[tuple[str, str], asyncio.Future[Any]] = {}
@@ -85,11 +93,27 @@ class IndexClient:
         """The configured indexes, without credentials."""
         return tuple(index.url for index in self.indexes)
 
+    def asked_for(self, name: NormalizedName) -> str:
+        """Where ``name`` was looked for, for a message: the sources, then the indexes (or why
+        they were not asked)."""
+        where = [source.label for source in self.sources]
+        note = self._notes.get(name)
+        where += [f"not the indexes: {note}"] if note is not None else list(self.index_urls)
+        return ", ".join(where)
+
     # -- project pages -------------------------------------------------------------------------
 
     async def project(self, name: str) -> ProjectPage | None:
-        """The files of project ``name`` by the client's strategy; ``None`` when no index has it."""
+        """The files of project ``name`` from the first source that has it, else by the
+        client's strategy; ``None`` when nobody has it."""
         project = _project_name(name)
+        for source in self.sources:
+            answer = await self._ask(source, project)
+            if answer.page is not None:
+                return answer.page
+            if not answer.ask_indexes:
+                self._notes[project] = answer.note or f"{source.label} said so"
+                return None
         if self.strategy == "all-indexes":
             return await self._project_from_all(project)
         for index in self.indexes:
@@ -97,6 +121,10 @@ class IndexClient:
             if page is not None:
                 return page
         return None
+
+    async def _ask(self, source: ProjectSource, project: NormalizedName) -> SourceAnswer:
+        key = f"{source.label}:{project}"
+        return await self._once("source", key, lambda: source.project(project, self.fetcher))
 
     async def _project_from_all(self, project: NormalizedName) -> ProjectPage | None:
         found = await asyncio.gather(
@@ -132,6 +160,8 @@ class IndexClient:
         API (:mod:`micropip2.index.hints`); None when there is none, or on any failure: a hint
         is optional and never an error."""
         project = _project_name(name)
+        if self.sources:  # a source may list it, or forbid asking the indexes: no guessing
+            return None
         found = ((i, url) for i in self.indexes if (url := json_api_url(i, project)) is not None)
         index, url = next(found, (None, None))
         if index is None or url is None:

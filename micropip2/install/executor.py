@@ -98,7 +98,11 @@ async def _write(
             file=item.filename,
         )
     progress.emit(Writing(item.name, item.version))
-    transaction.write(WheelInstall(wheel, item.url, digest, item.source, item.requested))
+    transaction.write(
+        WheelInstall(
+            wheel, item.url, digest, item.source, item.requested, item.overrides, item.excluded
+        )
+    )
 
 
 def _many_failed(failures: list[BaseException]) -> DownloadError:

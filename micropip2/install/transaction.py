@@ -42,6 +42,9 @@ class WheelInstall:
     sha256: str
     kind: Source  # where it came from; "url" also gets direct_url.json (PEP 610)
     requested: bool  # asked for by the user (PEP 376 REQUESTED)
+    # the user's overrides and exclusions that changed its requirements (freeze writes them)
+    overrides: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
 
 
 class _StepFailed(Exception):
@@ -206,7 +209,14 @@ def _installer_files(item: WheelInstall) -> dict[str, bytes]:
     files = {
         "INSTALLER": f"{INSTALLER_NAME}\n".encode(),
         SOURCE_FILE: json.dumps(
-            {"kind": item.kind, "url": item.url, "sha256": item.sha256, "size": item.wheel.size},
+            {
+                "kind": item.kind,
+                "url": item.url,
+                "sha256": item.sha256,
+                "size": item.wheel.size,
+                **({"overrides": list(item.overrides)} if item.overrides else {}),
+                **({"exclude": list(item.excluded)} if item.excluded else {}),
+            },
             indent=2,
         ).encode(),
     }

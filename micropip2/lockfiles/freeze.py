@@ -76,13 +76,27 @@ def _from_installer_record(dist: InstalledDist, target: Target) -> LockEntry | N
     if not url or not sha256:
         return None
     metadata = parse_headers(dist.dist.read_text("METADATA") or "")
+    overrides, excluded = _modifiers(dist)
     return LockEntry(
         name=dist.name,
         display_name=dist.display_name,
         version=dist.version,
         files=(LockedFile(url, url.split("#")[0].rsplit("/", 1)[-1], sha256, size),),
-        depends=_depends(metadata.get_all("Requires-Dist"), target),
+        depends=_depends(metadata.get_all("Requires-Dist"), target, excluded),
         imports=_imports(dist),
+        overrides=overrides,
+        excluded=excluded,
+    )
+
+
+def _modifiers(dist: InstalledDist) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The overrides and exclusions micropip2 recorded for ``dist``'s requirements."""
+    if dist.installer != INSTALLER_NAME:
+        return (), ()
+    record = json.loads(dist.dist.read_text(SOURCE_FILE) or "{}")
+    return (
+        tuple(str(o) for o in record.get("overrides", ())),
+        tuple(str(e) for e in record.get("exclude", ())),
     )
 
 
@@ -126,16 +140,19 @@ def _entry_of(locked: LockedPackage) -> LockEntry:
     )
 
 
-def _depends(requires_dist: list[str], target: Target) -> tuple[str, ...]:
-    """Names of the requirements that apply on ``target`` without extras."""
+def _depends(
+    requires_dist: list[str], target: Target, excluded: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """Names of the requirements that apply on ``target`` without extras, those excluded left
+    out (an override names the same project as what it replaces)."""
     names: list[str] = []
     for text in requires_dist:
         try:
             requirement = Requirement(text)
         except InvalidRequirement:
             continue
-        if target.marker_holds(requirement.marker):
-            name = canonicalize_name(requirement.name)
+        name = canonicalize_name(requirement.name)
+        if target.marker_holds(requirement.marker) and name not in excluded:
             if name not in names:
                 names.append(name)
     return tuple(names)

@@ -113,4 +113,6 @@ def _from_index(name: NormalizedName, item: PlanItem, depends: tuple[str, ...]) 
         install_dir="site",
         depends=depends,
         imports=(),
+        overrides=item.overrides,
+        excluded=item.excluded,
     )

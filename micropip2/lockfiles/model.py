@@ -38,6 +38,10 @@ class LockEntry:
     imports: tuple[str, ...] = ()  # top-level modules it provides
     marker: str | None = None  # PEP 751 packages.marker: install only where it is true
     requires_python: str | None = None  # PEP 751 packages.requires-python
+    # the installer's overrides and exclusions that changed this package's requirements
+    # (install(overrides=, exclude=)); written in the package's tool.micropip2 table
+    overrides: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

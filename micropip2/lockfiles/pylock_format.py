@@ -99,6 +99,10 @@ def _entry(raw: Mapping[str, Any]) -> LockEntry:
         imports=tuple(str(i) for i in _array(tool.get("imports"), f"tool.{TOOL}.imports")),
         marker=_optional_text(raw.get("marker"), "marker"),
         requires_python=_optional_text(raw.get("requires-python"), "requires-python"),
+        overrides=tuple(
+            _text(o, "overrides[]") for o in _array(tool.get("overrides"), "overrides")
+        ),
+        excluded=tuple(_text(e, "exclude[]") for e in _array(tool.get("exclude"), "exclude")),
     )
 
 
@@ -202,6 +206,8 @@ def _package_lines(entry: LockEntry) -> list[str]:
         f"[packages.tool.{TOOL}]",
         *(f"{k} = {_s(v)}" for k, v in tool.items()),
         f"imports = [{_list(entry.imports)}]",
+        *([f"overrides = [{_list(entry.overrides)}]"] if entry.overrides else []),
+        *([f"exclude = [{_list(entry.excluded)}]"] if entry.excluded else []),
         "",
     ]
     return lines

@@ -17,7 +17,9 @@ from .errors import LockFormatError
 from .model import Lock, LockedFile, LockEntry
 
 INFO_KEYS = ("abi_version", "arch", "platform", "python")
-TOOL = "micropip2"  # our key in each package's ``tool`` table: {"size": bytes of the file}
+# our key in each package's ``tool`` table: {"size": bytes of the file, and the "overrides" and
+# "exclude" that changed its requirements, when any}
+TOOL = "micropip2"
 
 
 def read_pyodide_lock(doc: Mapping[str, Any], base_url: str = "", source: str = "the lock") -> Lock:
@@ -63,7 +65,9 @@ def entry_from_dict(raw: Mapping[str, Any]) -> LockEntry:
     name = _text(raw, "name")
     file_name = _text(raw, "file_name")
     tool = raw.get("tool") or {}
-    size = (tool.get(TOOL) or {}).get("size") if isinstance(tool, Mapping) else None
+    ours = (tool.get(TOOL) or {}) if isinstance(tool, Mapping) else {}
+    ours = ours if isinstance(ours, Mapping) else {}
+    size = ours.get("size")
     return LockEntry(
         name=canonicalize_name(name),
         display_name=name,
@@ -80,6 +84,8 @@ def entry_from_dict(raw: Mapping[str, Any]) -> LockEntry:
         install_dir=_text(raw, "install_dir", "site"),
         depends=_texts(raw, "depends"),
         imports=_texts(raw, "imports"),
+        overrides=_texts(ours, "overrides"),
+        excluded=_texts(ours, "exclude"),
     )
 
 
@@ -129,9 +135,7 @@ def write_pyodide_lock(lock: Lock) -> str:
                 "package_type": entry.package_type,
                 "imports": list(entry.imports),
                 "depends": list(entry.depends),
-                "tool": {TOOL: {"size": entry.files[0].size}}
-                if entry.files[0].size is not None
-                else {},
+                "tool": _tool(entry),
             }
             for entry in sorted(lock.packages, key=lambda e: e.name)
         },
@@ -140,3 +144,14 @@ def write_pyodide_lock(lock: Lock) -> str:
 
     spec = PyodideLockSpec.from_dict(doc)
     return json.dumps(spec.to_dict(), indent=2, sort_keys=True) + "\n"
+
+
+def _tool(entry: LockEntry) -> dict[str, Any]:
+    ours: dict[str, Any] = {}
+    if entry.files[0].size is not None:
+        ours["size"] = entry.files[0].size
+    if entry.overrides:
+        ours["overrides"] = list(entry.overrides)
+    if entry.excluded:
+        ours["exclude"] = list(entry.excluded)
+    return {TOOL: ours} if ours else {}

@@ -79,6 +79,8 @@ def _wheel_item(selected: Selected, current: InstalledDist | None) -> PlanItem:
         sha256=selected.file.sha256,
         size=selected.file.size,
         replaces=current.version if current is not None else None,
+        overrides=selected.entry.overrides,
+        excluded=selected.entry.excluded,
     )
 
 

@@ -22,6 +22,10 @@ from .knowledge import Knowledge
 # Bigger wheels wait until pinned, so a backtracking resolution does not fetch large files it
 # will not use.
 DOWNLOAD_AHEAD_MAX_BYTES = 5_000_000
+# Walking back through a project's versions: the metadata of the next versions is fetched in
+# batches, as uv does once a project has been backtracked on; each batch twice the last.
+FIRST_BATCH = 8
+MAX_BATCH = 64
 
 Hints = tuple[PackagingRequirement, ...]  # the requirements that led to a project
 
@@ -36,6 +40,13 @@ class Crawl:
         self.lookups = knowledge.lookups
         self.downloads = downloads
         self._crawled: set[NormalizedName] = set()
+        self._missed: dict[NormalizedName, int] = {}  # metadata the resolver waited for
+        self._rejected: set[NormalizedName] = set()  # projects a version was rejected of
+        self._batch: dict[NormalizedName, int] = {}  # the next batch size per project
+
+    def knows(self, name: NormalizedName) -> bool:
+        """Whether ``name`` needs no :meth:`prefetch` (crawled already, or local)."""
+        return name in self._crawled or self.knowledge.covered_locally(name)
 
     def prefetch(self, name: NormalizedName, hints: Hints = ()) -> None:
         """Fetch ``name``'s page, its likely version's metadata, and onwards."""
@@ -44,6 +55,38 @@ class Crawl:
         self._crawled.add(name)
         self.lookups.start_page(name, then=lambda: self._from_page(name, hints))
         self.lookups.start_hint(name, then=lambda: self._from_hint(name, hints))
+
+    def rejected(self, candidate: Candidate) -> None:
+        """The resolver rejected a version of ``candidate``'s project (it backtracks on it)."""
+        self._rejected.add(candidate.name)
+
+    def missed(self, candidate: Candidate) -> None:
+        """The resolver waits for ``candidate``'s metadata. Once it has rejected a version of
+        that project, or waits for it a second time, it is walking back through the project's
+        versions: fetch the metadata of the next versions (older than ``candidate``, one file
+        each, not yanked) in parallel with it, in batches that double up to
+        :data:`MAX_BATCH`."""
+        name = candidate.name
+        self._missed[name] = self._missed.get(name, 0) + 1
+        if self._missed[name] < 2 and name not in self._rejected:
+            return
+        choices = self.knowledge.choices_if_known(name)
+        if choices is None:
+            return
+        size = self._batch.get(name, FIRST_BATCH)
+        self._batch[name] = min(size * 2, MAX_BATCH)
+        batch, versions = [candidate], {candidate.version}
+        for other in choices.candidates:
+            if len(batch) > size:
+                break
+            if other.version >= candidate.version or other.version in versions:
+                continue
+            if other.file is None or other.file.yanked is not None:
+                continue
+            versions.add(other.version)
+            if self.lookups.metadata_if_known(other) is None:
+                batch.append(other)
+        self.lookups.start_metadata_batch(batch)
 
     def pinned(self, candidate: Candidate) -> None:
         """The resolver pinned ``candidate``: start its wheel (awaited at install time)."""

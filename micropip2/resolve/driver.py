@@ -10,13 +10,14 @@ from typing import Any
 
 from packaging.requirements import Requirement as PackagingRequirement
 from packaging.utils import canonicalize_name
-from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep
+from resolvelib.resolvers.resolution import Resolution, _build_result
 
 from ..errors import Micropip2Error
 from ..progress import Progress, Resolving
 from .candidates import LOCKFILE, MISSING, Candidate, Requirement
 from .crawl import Crawl
-from .explain import explain_conflict
+from .explain import explain_conflict, explain_failure
 from .knowledge import Knowledge
 from .lookups import NeedData
 from .provider import Options, Provider
@@ -35,10 +36,30 @@ class ResolutionError(Micropip2Error):
 
 
 @dataclass(frozen=True)
+class Stats:
+    """What one resolution cost: ``restarts``, runs of the resolver begun again because it
+    needed something not fetched yet; ``waits``, the times it waited for the network (one after
+    another: the sequential round trips it could not avoid); ``pages`` and ``metadata``, the
+    project pages and metadata files fetched (speculative ones included)."""
+
+    restarts: int = 0
+    waits: int = 0
+    pages: int = 0
+    metadata: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.restarts} restarts, {self.waits} waits for the network, "
+            f"{self.pages} project pages and {self.metadata} metadata files fetched"
+        )
+
+
+@dataclass(frozen=True)
 class Resolved:
     candidates: dict[str, Candidate]  # identifier -> chosen candidate (extras identifiers included)
     required_by: dict[str, tuple[str, ...]]  # identifier -> parents ("you" for the user)
     notes: tuple[str, ...] = ()  # what the user should know about this resolution
+    stats: Stats = Stats()
 
 
 class _StartDownloads(BaseReporter):  # type: ignore[type-arg]
@@ -47,13 +68,54 @@ class _StartDownloads(BaseReporter):  # type: ignore[type-arg]
     def __init__(self, crawl: Crawl, progress: Progress) -> None:
         self.crawl = crawl
         self.progress = progress
+        self.rounds = 0  # over every run of one resolution
+
+    def starting_round(self, index: int) -> None:
+        self.rounds += 1
 
     def pinning(self, candidate: Candidate) -> None:
         self.crawl.pinned(candidate)
         self.progress.chosen(candidate.name, str(candidate.version))
 
     def rejecting_candidate(self, criterion: Any, candidate: Candidate) -> None:
+        self.crawl.rejected(candidate)
         self.progress.backtracked(candidate.name, str(candidate.version))
+
+
+class _Resumable(Resolution):  # type: ignore[type-arg]
+    """resolvelib's resolution, able to go on from the states an earlier run reached.
+
+    A :class:`NeedData` raised while a project is being pinned (its candidates' metadata, its
+    dependencies' pages) leaves the states as they were before that round: resolvelib works on
+    a copy of the criteria until a candidate fits. Such a miss is marked resumable, and the
+    next run starts from those states instead of the first round (:meth:`carry`). A miss
+    anywhere else (backjumping) starts the resolution again from the beginning.
+    """
+
+    def __init__(self, provider: Provider, reporter: BaseReporter, carried: Any) -> None:  # type: ignore[type-arg]
+        super().__init__(provider, reporter)
+        self._carried = carried
+
+    def carry(self) -> Any:
+        """What a later run needs to go on from here (None before the first round)."""
+        if len(self._states) < 2:
+            return None
+        return (self._states, self._save_states, self._optimistic_backjumping_ratio)
+
+    def _push_new_state(self) -> None:
+        if self._carried is None:
+            super()._push_new_state()
+            return
+        # resolve() has just set up the root state: go on from the carried states instead
+        self._states, self._save_states, self._optimistic_backjumping_ratio = self._carried
+        self._carried = None
+
+    def _attempt_to_pin_criterion(self, name: str) -> Any:
+        try:
+            return super()._attempt_to_pin_criterion(name)
+        except NeedData as need:
+            need.resumable = True
+            raise
 
 
 async def resolve(
@@ -66,16 +128,18 @@ async def resolve(
     """Resolve ``requirements`` with resolvelib over ``knowledge``, while ``crawl`` fetches ahead.
 
     Cost: resolvelib is synchronous, so when the provider needs a page or metadata file not
-    fetched yet it raises :class:`NeedData`; this waits for that fetch and runs the resolver again
-    from the start. A restart replays every round so far from the cache (CPU only, no request),
-    so a resolution of R rounds with M such misses costs about M x R provider calls in the worst
-    case. Misses are bounded by the projects and metadata files the resolver reaches before the
-    speculative crawl has them: about one per level of the tree when the crawl keeps ahead, up to
-    one per project and per version tried when backtracking outruns it. Lockfile wheels whose
-    own Requires-Dist adds requirements cost one more whole resolution.
+    fetched yet it raises :class:`NeedData`; this waits for that fetch (and the batch it was
+    started in) and runs the resolver on. A miss while pinning a project (nearly all of them)
+    goes on from the round it happened in (:class:`_Resumable`): no round is replayed but that
+    one. Any other miss runs the resolver again from the start (a restart), replaying every
+    round so far from the cache (CPU only, no request). When the resolver waits a second time
+    for one project's metadata it is walking back through that project's versions, and the
+    crawl fetches the next versions' metadata in parallel batches (:meth:`Crawl.missed`), so
+    the waits are about one per batch, not one per version. Lockfile wheels whose own
+    Requires-Dist adds requirements cost one more whole resolution (a restart).
     """
     progress = progress or Progress()
-    restarts = 0
+    restarts = waits = 0
     for requirement in requirements:
         if requirement.url is None:
             crawl.prefetch(
@@ -87,35 +151,46 @@ async def resolve(
     added: list[
         str
     ] = []  # what lockfile wheels require beyond their entry ("rich 14.3.3 requires ...")
+    carried: Any = None
+    reporter = _StartDownloads(crawl, progress)
     while True:
         provider = Provider(knowledge, crawl, options, user_ids)
-        resolver = Resolver(provider, _StartDownloads(crawl, progress))
-        knowledge.answered_from_lock.clear()
+        if carried is None:
+            knowledge.answered_from_lock.clear()
+        resolution = _Resumable(provider, reporter, carried)
         try:
-            result = resolver.resolve(list(requirements), max_rounds=MAX_ROUNDS)
+            state = resolution.resolve(
+                list(requirements), max_rounds=max(MAX_ROUNDS - reporter.rounds, 1)
+            )
+            result = _build_result(state)
         except NeedData as need:
+            if need.candidate is not None:
+                crawl.missed(need.candidate)
+            carried = resolution.carry() if need.resumable else None
+            restarts += carried is None
+            waits += 1
             await knowledge.lookups.wait(need.key)
             await _let_requests_start()
-            restarts += 1
             lookups = knowledge.lookups
             progress.emit(Resolving(need.key, lookups.pages_read, lookups.metadata_read, restarts))
             continue
         except ResolutionImpossible as exc:
             causes = [(cause.requirement, _parent(cause.parent)) for cause in exc.causes]
-            explanation = explain_conflict(causes, knowledge)
+            explained = explain_failure(causes, knowledge, options.dead_ends)
             if (
                 first is not None
             ):  # what the lockfile left out cannot be added: install without it, as Pyodide does
-                return _without_left_out(first, added, explanation)
+                return _without_left_out(first, added, explained.text)
             raise ResolutionError(
                 "cannot find a set of versions that satisfies the request for "
-                f"{knowledge.target.describe()}:\n{explanation}",
-                projects=(requirement.name for requirement, _ in causes),
+                f"{knowledge.target.describe()}:\n{explained.text}",
+                projects=explained.projects,
             ) from None
         except ResolutionTooDeep:
             raise ResolutionError(
                 f"resolution gave up after {MAX_ROUNDS} rounds of backtracking"
             ) from None
+        carried = None
         try:
             _raise_for_missing(result.mapping.values(), result.criteria, knowledge)
         except ResolutionError as exc:
@@ -126,7 +201,10 @@ async def resolve(
             identifier: tuple(_parent(info.parent) or "you" for info in criterion.information)
             for identifier, criterion in result.criteria.items()
         }
-        resolved = Resolved(dict(result.mapping), required_by)
+        stats = Stats(
+            restarts, waits, knowledge.lookups.pages_read, knowledge.lookups.metadata_fetched
+        )
+        resolved = Resolved(dict(result.mapping), required_by, stats=stats)
         if not options.deps:
             return resolved
         undeclared = await _undeclared_requirements(result.mapping.values(), knowledge)
@@ -140,6 +218,7 @@ async def resolve(
         knowledge = knowledge.with_wheel_depends()
         added += undeclared
         first = first or resolved
+        restarts += 1
 
 
 async def _undeclared_requirements(chosen: Iterable[Candidate], knowledge: Knowledge) -> list[str]:

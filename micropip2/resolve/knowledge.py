@@ -6,11 +6,14 @@ distribution's lockfile and the installed distributions. Reads never wait; a mis
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from packaging.requirements import Requirement as PackagingRequirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from ..installed import InstalledDist
 from ..lockfiles.pyodide_packages import PyodidePackages
@@ -36,6 +39,10 @@ class Knowledge:
     installed: Mapping[NormalizedName, InstalledDist]
     wheel_depends: bool = False
     _choices: dict[NormalizedName, Choices] = field(default_factory=dict, repr=False)
+    _index_candidates: dict[tuple[str, str, bool, bool], tuple[Candidate, ...]] = field(
+        default_factory=dict, repr=False
+    )
+    _ascending: dict[NormalizedName, list[Version]] = field(default_factory=dict, repr=False)
     # lockfile wheels answered from their entry alone in this run (see the driver)
     answered_from_lock: set[str] = field(default_factory=set, init=False, repr=False)
 
@@ -47,6 +54,55 @@ class Knowledge:
         if name not in self._choices:
             self._choices[name] = page_choices(page, self.target)
         return self._choices[name]
+
+    def index_candidates(
+        self, name: NormalizedName, specifier: SpecifierSet, *, pre: bool, exact: bool
+    ) -> tuple[Candidate, ...]:
+        """The index's candidates for ``name`` that ``specifier`` contains, best first, with
+        PEP 440 pre-release rules (``pre``: allowed; otherwise only when nothing else fits) and
+        PEP 592 yanked ones (only when ``exact``, a pin with ``==``); NeedData while the page is
+        unknown.
+
+        Cost: kept per specifier, since a backtracking resolver asks the same question for each
+        version it tries (botocore's 1,700 versions against boto3's ``botocore>=1.34.x,<1.35``
+        for each of 700 boto3 releases). The bounds of the specifier are found by bisection
+        first (:meth:`_window`), so only the versions between them are checked."""
+        key = (name, str(specifier), pre, exact)
+        found = self._index_candidates.get(key)
+        if found is not None:
+            return found
+        choices = self.choices(name)
+        if choices is None:
+            return ()
+        pool = self._window(name, choices, specifier)
+        matching = [c for c in pool if specifier.contains(c.version, prereleases=True)]
+        if not pre:
+            matching = [c for c in matching if not c.version.is_prerelease] or matching
+        found = tuple(c for c in matching if c.file is None or c.file.yanked is None or exact)
+        self._index_candidates[key] = found
+        return found
+
+    def _window(
+        self, name: NormalizedName, choices: Choices, specifier: SpecifierSet
+    ) -> Sequence[Candidate]:
+        """The candidates between ``specifier``'s lowest and highest bound (a superset of those
+        it contains: ``>1`` gives ``>=1``), found by bisection in the newest-first list."""
+        lower, upper = _bounds(specifier)
+        candidates = choices.candidates
+        if (lower is None and upper is None) or not candidates:
+            return candidates
+        ascending = self._ascending.get(name)
+        if ascending is None:
+            # a local version (1.0+abc) matches ==1.0 and <=1.0 though it sorts after 1.0
+            local = any(c.version.local is not None for c in candidates)
+            ascending = [] if local else [c.version for c in reversed(candidates)]
+            self._ascending[name] = ascending
+        if not ascending:
+            return candidates
+        n = len(ascending)
+        start = n - bisect.bisect_right(ascending, upper) if upper is not None else 0
+        end = n - bisect.bisect_left(ascending, lower) if lower is not None else n
+        return candidates[start:end]
 
     def choices_if_known(self, name: NormalizedName) -> Choices | None:
         """The candidates, if the page has arrived (None when not, or when it failed)."""
@@ -88,6 +144,29 @@ class Knowledge:
         named = {canonicalize_name(r.name) for r in declared.requires_dist}
         extra = tuple(r for r in locked.requires_dist if canonicalize_name(r.name) not in named)
         return replace(declared, requires_dist=declared.requires_dist + extra)
+
+
+_LOWER = {">=", ">", "~=", "=="}
+_UPPER = {"<=", "<", "=="}
+
+
+def _bounds(specifier: SpecifierSet) -> tuple[Version | None, Version | None]:
+    """The highest lower bound and lowest upper bound ``specifier``'s clauses set (inclusive;
+    ``==x.*``, ``!=`` and ``===`` set none)."""
+    lower: Version | None = None
+    upper: Version | None = None
+    for one in specifier:
+        if one.version.endswith(".*") or one.operator not in _LOWER | _UPPER:
+            continue
+        try:
+            version = Version(one.version)
+        except InvalidVersion:
+            continue
+        if one.operator in _LOWER and (lower is None or version > lower):
+            lower = version
+        if one.operator in _UPPER and (upper is None or version < upper):
+            upper = version
+    return lower, upper
 
 
 def _same_release(candidate: Candidate, metadata: Metadata) -> Metadata:

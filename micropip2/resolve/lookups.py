@@ -22,18 +22,21 @@ from ..wheel_file import WheelFile
 from .candidates import INSTALLED, Candidate
 from .metadata import Metadata, metadata_from_wheel, parse_metadata
 
-MAX_CONCURRENT_LOOKUPS = 16  # project pages and metadata files
+MAX_CONCURRENT_LOOKUPS = 32  # project pages and metadata files (a backtracking batch at once)
 MAX_CONCURRENT_DOWNLOADS = 6  # wheels
 
 Then = Callable[[], None] | None  # what to do once a fetch has succeeded
 
 
 class NeedData(Exception):
-    """The provider needs something not fetched yet; the driver awaits ``key`` and retries."""
+    """The provider needs something not fetched yet; the driver awaits ``key`` and retries.
+    ``candidate``: whose metadata it is, for a metadata file."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, candidate: Candidate | None = None) -> None:
         super().__init__(key)
         self.key = key
+        self.candidate = candidate
+        self.resumable = False  # set by the driver when the resolver's state is intact
 
 
 class Lookups:
@@ -47,6 +50,8 @@ class Lookups:
         self._hints: dict[NormalizedName, Hint] = {}
         self._errors: dict[str, BaseException] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._batches: dict[str, tuple[str, ...]] = {}  # key -> the batch it was started in
+        self.metadata_fetched = 0  # metadata files (or wheels for their metadata) fetched
         # pages and metadata (what the resolver waits for) never queue behind wheel downloads
         self._lookups = asyncio.Semaphore(MAX_CONCURRENT_LOOKUPS)
         self._downloads = asyncio.Semaphore(MAX_CONCURRENT_DOWNLOADS)
@@ -81,7 +86,7 @@ class Lookups:
         found = self._metadata.get(candidate.metadata_key)
         if found is None:
             self.start_metadata(candidate)
-            raise NeedData(key)
+            raise NeedData(key, candidate)
         return found
 
     def hint_if_known(self, name: NormalizedName) -> Hint | None:
@@ -112,6 +117,15 @@ class Lookups:
     def start_metadata(self, candidate: Candidate, then: Then = None) -> None:
         self._start(_metadata_key(candidate), lambda: self._fetch_metadata(candidate), then)
 
+    def start_metadata_batch(self, candidates: list[Candidate]) -> None:
+        """Fetch the metadata of ``candidates`` in parallel, as one batch: waiting for one of
+        them waits for all (:meth:`wait`), so the resolver goes on with the whole batch."""
+        keys = tuple(_metadata_key(c) for c in candidates if c.metadata_key not in self._metadata)
+        for candidate in candidates:
+            self.start_metadata(candidate)
+        for key in keys:
+            self._batches.setdefault(key, keys)
+
     def start_wheel(self, candidate: Candidate) -> None:
         """Begin downloading ``candidate``'s wheel (once), behind the download limit."""
         if not candidate.url or candidate.source == INSTALLED or not is_wheel_file(candidate):
@@ -136,9 +150,11 @@ class Lookups:
         return wheel
 
     async def wait(self, key: str) -> None:
-        task = self._tasks.get(key)
-        if task is not None:
-            await asyncio.wait([task])
+        """Until ``key`` has arrived (or failed), and the rest of the batch it was started in."""
+        keys = self._batches.get(key, (key,))
+        tasks = [t for k in keys if (t := self._tasks.get(k)) is not None]
+        if tasks:
+            await asyncio.wait(tasks)
 
     def cancel(self) -> None:
         """Stop every fetch still under way (the operation failed or was cancelled)."""
@@ -195,6 +211,7 @@ class Lookups:
         else:  # no PEP 658 file: the whole wheel, validated before its metadata is trusted
             metadata = metadata_from_wheel(await self.wheel(candidate))
         self._metadata[candidate.metadata_key] = metadata
+        self.metadata_fetched += 1
 
 
 def is_wheel_file(candidate: Candidate) -> bool:

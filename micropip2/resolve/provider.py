@@ -6,6 +6,13 @@ O(candidates x requirements) times per round; ``find_matches`` filters one proje
 candidates (O(files)) and ``get_dependencies`` evaluates one candidate's markers; both read only
 :class:`~micropip2.resolve.knowledge.Knowledge` and raise ``NeedData`` on a miss. Each
 dependency it hands back is also given to the :class:`~micropip2.resolve.crawl.Crawl`.
+
+Dependencies are read through the user's overrides and exclusions (:mod:`.modifiers`).
+Candidates known to be dead ends (:mod:`.dead_ends`: they need a project with no file for the
+target, directly or down a chain) are left out of ``find_matches``; when one is found, the
+metadata of the next versions of its project is fetched at once, since proving or avoiding the
+dead end needs them. Every version asked about is counted (:mod:`.explored`), up to the
+resolution's bound.
 """
 
 from __future__ import annotations
@@ -14,15 +21,32 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from packaging.requirements import Requirement as PackagingRequirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider
 from resolvelib.structs import RequirementInformation
 
-from .candidates import INSTALLED, LOCKFILE, MISSING, PYTHON, URL, Candidate, Requirement
+from .candidates import (
+    INDEX,
+    INSTALLED,
+    LOCKFILE,
+    MISSING,
+    PYTHON,
+    URL,
+    Candidate,
+    Requirement,
+)
 from .crawl import Crawl
+from .dead_ends import DeadEnds
+from .explored import Explored
 from .knowledge import Knowledge
+from .lookups import NeedData
+from .modifiers import NONE, Modifiers
+
+# Versions whose metadata is fetched at once when a project turns out to lead to a dead end.
+READ_AHEAD = 16
 
 
 @dataclass
@@ -34,6 +58,10 @@ class Options:
     keep_going: bool = False
     constraints: Mapping[NormalizedName, SpecifierSet] = field(default_factory=dict)
     url_candidates: Mapping[NormalizedName, Candidate] = field(default_factory=dict)
+    modifiers: Modifiers = NONE  # overrides and exclusions
+    # shared by every resolver run of one resolution (restarts included):
+    dead_ends: DeadEnds = field(default_factory=DeadEnds)
+    explored: Explored = field(default_factory=Explored)
 
 
 class Provider(AbstractProvider[Requirement, Candidate, str]):
@@ -44,6 +72,8 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
         self.crawl = crawl
         self.options = options
         self.user_ids = user_ids
+        # keep_going answers what nothing satisfies with a stand-in: no candidate is a dead end
+        self.dead = None if options.keep_going else options.dead_ends.checker(self)
 
     def identify(self, requirement_or_candidate: Requirement | Candidate) -> str:
         return requirement_or_candidate.id
@@ -83,10 +113,17 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
                 return
             name, extras = wanted[0].name, wanted[0].extras
             found = False
-            for candidate in self._ordered(name, wanted, self._specifier(name, wanted)):
-                if (candidate.version, candidate.source, candidate.url) not in excluded:
-                    found = True
-                    yield candidate.with_extras(extras)
+            specifier = self._specifier(name, wanted)
+            for candidate in self._ordered(name, wanted, specifier):
+                if (candidate.version, candidate.source, candidate.url) in excluded:
+                    continue
+                candidate = candidate.with_extras(extras)
+                if self._is_dead_end(candidate):
+                    self.options.explored.tried(candidate)
+                    self._read_ahead(candidate, wanted, specifier)
+                    continue
+                found = True
+                yield candidate
             if not found and self.options.keep_going and name != PYTHON:
                 # stand in for what cannot be found, so the rest is resolved and every gap reported
                 # at once
@@ -104,6 +141,64 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
     def get_dependencies(self, candidate: Candidate) -> Iterable[Requirement]:
         if candidate.name == PYTHON or candidate.source == MISSING:
             return []
+        found = self._dependencies(candidate)
+        self.options.explored.tried(candidate)
+        for requirement in found:
+            if requirement.name != PYTHON and requirement.url is None:
+                if requirement.name not in self.options.url_candidates and not self.crawl.knows(
+                    requirement.name
+                ):
+                    self.crawl.prefetch(requirement.name, (_to_packaging(requirement),))
+        return found
+
+    # -- what the dead-end analysis reads (dead_ends.View) --------------------------------------
+
+    def offered(self, requirement: Requirement) -> Iterable[Candidate]:
+        """The candidates ``find_matches`` would consider for ``requirement`` alone (raises
+        NeedData, without fetching, while its project's page is unknown)."""
+        name, wanted = requirement.name, [requirement]
+        if name != PYTHON and not self.knowledge.ready(name):
+            raise NeedData(f"page:{name}")
+        for candidate in self._ordered(name, wanted, self._specifier(name, wanted)):
+            yield candidate.with_extras(requirement.extras)
+
+    def known_dependencies(self, candidate: Candidate) -> Sequence[Requirement] | None:
+        """``candidate``'s dependencies if known without waiting; a direct URL's are left to
+        the resolver (a URL is the only candidate of its project)."""
+        if candidate.source in (URL, MISSING) or candidate.name == PYTHON:
+            return None if candidate.source == URL else []
+        lookups = self.knowledge.lookups
+        if candidate.source == INDEX and lookups.metadata_if_known(candidate) is None:
+            return None  # not fetched: a check never starts a fetch
+        try:
+            return self._dependencies(candidate)
+        except Exception:  # not fetched yet, or failed: the resolver meets it itself
+            return None
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _is_dead_end(self, candidate: Candidate) -> bool:
+        return self.dead is not None and self.dead.candidate_dead(candidate)
+
+    def _read_ahead(
+        self, dead: Candidate, wanted: list[Requirement], specifier: SpecifierSet
+    ) -> None:
+        """Fetch the metadata of the index's next :data:`READ_AHEAD` versions after a dead end,
+        all at once (only from PEP 658 files: a whole wheel is never downloaded ahead)."""
+        if dead.source != INDEX:
+            return
+        lookups = self.knowledge.lookups
+        index = self._index_candidates(dead.name, wanted, specifier)
+        following = [c for c in index if c.version < dead.version][:READ_AHEAD]
+        for candidate in following:
+            file = candidate.file
+            if candidate.source == INDEX and file is not None and file.has_metadata:
+                if lookups.metadata_if_known(candidate) is None:
+                    lookups.start_metadata(candidate)
+
+    def _dependencies(self, candidate: Candidate) -> list[Requirement]:
+        """What ``candidate`` requires for the target, through overrides and exclusions; reads
+        only the knowledge (NeedData while its metadata is on its way)."""
         metadata = self.knowledge.metadata(candidate)
         parent = f"{candidate.name} {candidate.version}"
         found: list[Requirement] = []
@@ -131,14 +226,16 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
                     parent=parent,
                 )
             )
+        modifiers = self.options.modifiers
         for dependency in metadata.requires_dist:
-            if self._applies(dependency, candidate.extras):
+            if not self._applies(dependency, candidate.extras):
+                continue
+            if not modifiers.replaces(canonicalize_name(dependency.name)):
                 found.append(_from_packaging(dependency, parent))
-                if canonicalize_name(dependency.name) not in self.options.url_candidates:
-                    self.crawl.prefetch(canonicalize_name(dependency.name), (dependency,))
+                continue
+            for replacement in modifiers.apply(dependency, self.knowledge.target):
+                found.append(_from_packaging(replacement, parent, replacing=str(dependency)))
         return found
-
-    # -- helpers -----------------------------------------------------------------------------
 
     def _specifier(self, name: NormalizedName, wanted: list[Requirement]) -> SpecifierSet:
         specifier = SpecifierSet()
@@ -210,20 +307,15 @@ class Provider(AbstractProvider[Requirement, Candidate, str]):
 
     def _index_candidates(
         self, name: NormalizedName, wanted: list[Requirement], specifier: SpecifierSet
-    ) -> list[Candidate]:
+    ) -> Sequence[Candidate]:
         """The index's candidates that satisfy ``specifier``, with PEP 440/592 pre-release and
         yanked rules."""
-        choices = self.knowledge.choices(name)
-        if choices is None:
-            return []
-        matching = [
-            c for c in choices.candidates if specifier.contains(c.version, prereleases=True)
-        ]
-        if not (self.options.pre or specifier.prereleases):
-            finals = [c for c in matching if not c.version.is_prerelease]
-            matching = finals or matching
-        exact = any(r.pins_exactly for r in wanted)
-        return [c for c in matching if c.file is None or c.file.yanked is None or exact]
+        return self.knowledge.index_candidates(
+            name,
+            specifier,
+            pre=bool(self.options.pre or specifier.prereleases),
+            exact=any(r.pins_exactly for r in wanted),
+        )
 
 
 def _installed_candidate(installed: Any) -> Candidate | None:
@@ -234,12 +326,18 @@ def _installed_candidate(installed: Any) -> Candidate | None:
     return Candidate(installed.name, version, INSTALLED, installed=installed)
 
 
-def _from_packaging(requirement: Any, parent: str) -> Requirement:
+def _from_packaging(requirement: Any, parent: str, replacing: str | None = None) -> Requirement:
+    text = str(requirement)
     return Requirement(
         name=canonicalize_name(requirement.name),
         extras=frozenset(canonicalize_name(e) for e in requirement.extras),
         specifier=requirement.specifier,
         url=requirement.url,
         parent=parent,
-        text=str(requirement),
+        text=f"{text} (your override of {replacing})" if replacing is not None else text,
     )
+
+
+def _to_packaging(requirement: Requirement) -> PackagingRequirement:
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    return PackagingRequirement(f"{requirement.name}{extras}{requirement.specifier}")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 
-from packaging.utils import NormalizedName
+from packaging.utils import NormalizedName, canonicalize_name
 
 from ..errors import InstallConflictError
 from ..installed import InstalledDist
 from ..plan import Action, Plan, PlanItem, Source, kind_of
+from ..target import Target
 from .candidates import INSTALLED, PYTHON, URL, Candidate
 from .driver import Resolved
+from .metadata import Metadata
+from .modifiers import Modifiers, adjustments
 
 
 def plan_install(
@@ -90,3 +94,33 @@ def _item(
         requested=candidate.name in requested,
         replaces=current.version if current is not None and action is Action.REPLACE else None,
     )
+
+
+def mark_modified(
+    plan: Plan,
+    resolved: Resolved,
+    metadata_of: Callable[[Candidate], Metadata],
+    target: Target,
+    modifiers: Modifiers,
+) -> Plan:
+    """``plan`` with each changed package's ``overrides`` and ``excluded``: which of its
+    requirements the user's overrides replaced or exclusions dropped (kept for freeze)."""
+    if not modifiers:
+        return plan
+    changed: dict[NormalizedName, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    for candidate in resolved.candidates.values():
+        if candidate.name == PYTHON or candidate.source == INSTALLED:
+            continue
+        found = adjustments(
+            metadata_of(candidate).requires_dist, candidate.extras, target, modifiers
+        )
+        before = changed.get(candidate.name, ((), ()))
+        changed[candidate.name] = (
+            tuple(dict.fromkeys(before[0] + found[0])),
+            tuple(dict.fromkeys(before[1] + found[1])),
+        )
+    items = []
+    for item in plan.items:
+        overrides, excluded = changed.get(canonicalize_name(item.name), ((), ()))
+        items.append(replace(item, overrides=overrides, excluded=excluded))
+    return replace(plan, items=tuple(items))

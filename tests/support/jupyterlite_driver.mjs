@@ -23,39 +23,17 @@
 // Each request has "timeout_ms". EOF on stdin closes the browser.
 
 import readline from "node:readline";
-import { parseArgs } from "node:util";
+import { driverSetup, launchChromium } from "./chromium.mjs";
 
-const protocolOut = process.stdout;
-const log = (...a) => process.stderr.write(a.map(String).join(" ") + "\n");
-console.log = console.info = console.debug = console.warn = log;
-const send = (obj) => protocolOut.write(JSON.stringify(obj) + "\n");
-
-const { values: args } = parseArgs({
-  options: {
-    chromium: { type: "string", default: "/usr/bin/chromium" },
-    "user-data-dir": { type: "string" },
-  },
-});
+const { send, args } = driverSetup();
 
 const outside = [];
 const consoleLines = [];
 
 async function launch() {
   if (!args["user-data-dir"]) throw new Error("--user-data-dir is required");
-  const { chromium } = await import("playwright-core");
-  const context = await chromium.launchPersistentContext(args["user-data-dir"], {
-    executablePath: args.chromium,
-    headless: true,
+  const context = await launchChromium(args["user-data-dir"], args.chromium, {
     viewport: { width: 1100, height: 900 },
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
   });
   // no CDN, no internet: anything not on loopback is recorded and refused; pypi.org (the
   // default index, which micropip2 may ask about the lock's packages) answers 404, "not here"

@@ -24,11 +24,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+from .browser_driver import DriverProcess
 from .static_server import StaticServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -155,54 +155,16 @@ class DriverError(RuntimeError):
     pass
 
 
-class Notebook:
+class Notebook(DriverProcess):
     """One Chromium (one tab) with the profile ``profile``, driving JupyterLite notebooks."""
 
     def __init__(self, profile: Path) -> None:
-        self.profile = profile
-        self.proc: subprocess.Popen[str] | None = None
-        self.stderr: list[str] = []
+        super().__init__(DRIVER, profile)
         self.outside: list[str] = []
         self.console: list[str] = []
-        self._id = 0
-
-    def __enter__(self) -> Self:
-        self.profile.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            ["node", str(DRIVER), "--user-data-dir", str(self.profile)],
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        threading.Thread(target=self._drain, daemon=True).start()
-        ready = self._read()
-        if not ready.get("ready"):
-            self.__exit__()
-            raise RuntimeError(f"jupyterlite driver did not start: {ready}\n{''.join(self.stderr)}")
-        return self
-
-    def _drain(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.stderr.append(line)
-
-    def _read(self) -> dict[str, Any]:
-        assert self.proc is not None and self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"jupyterlite driver exited:\n{''.join(self.stderr)}")
-        reply: dict[str, Any] = json.loads(line)
-        return reply
 
     def _ask(self, op: str, timeout_s: float = 120, **fields: Any) -> dict[str, Any]:
-        assert self.proc is not None and self.proc.stdin is not None
-        self._id += 1
-        request = {"id": self._id, "op": op, "timeout_ms": int(timeout_s * 1000), **fields}
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-        reply = self._read()
+        reply = self.request({"op": op, "timeout_ms": int(timeout_s * 1000), **fields})
         self.outside = list(reply.get("outside", []))
         self.console = list(reply.get("console", []))
         if not reply.get("ok"):
@@ -227,15 +189,3 @@ class Notebook:
         self._ask(
             "screenshot", 30, index=index, last=index if last is None else last, path=str(path)
         )
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is None:
-            return
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None

@@ -18,19 +18,9 @@
 // EOF on stdin closes the browser.
 
 import readline from "node:readline";
-import { parseArgs } from "node:util";
+import { driverSetup, launchChromium } from "./chromium.mjs";
 
-const protocolOut = process.stdout;
-const log = (...a) => process.stderr.write(a.map(String).join(" ") + "\n");
-console.log = console.info = console.debug = console.warn = log;
-const send = (obj) => protocolOut.write(JSON.stringify(obj) + "\n");
-
-const { values: args } = parseArgs({
-  options: {
-    chromium: { type: "string", default: "/usr/bin/chromium" },
-    "user-data-dir": { type: "string" },
-  },
-});
+const { send, args } = driverSetup();
 
 // Runs in the page before any of its scripts: keep every py:progress event's detail.
 function recordProgress() {
@@ -40,20 +30,7 @@ function recordProgress() {
 
 async function launch() {
   if (!args["user-data-dir"]) throw new Error("--user-data-dir is required");
-  const { chromium } = await import("playwright-core");
-  const context = await chromium.launchPersistentContext(args["user-data-dir"], {
-    executablePath: args.chromium,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const context = await launchChromium(args["user-data-dir"], args.chromium);
   await context.addInitScript(recordProgress);
   const page = context.pages()[0] || (await context.newPage());
   return { context, page };

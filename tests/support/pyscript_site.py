@@ -20,13 +20,12 @@ import html
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+from .browser_driver import DriverProcess
 from .static_server import StaticServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,53 +122,14 @@ class PageResult:
         )
 
 
-class PyScriptBrowser:
+class PyScriptBrowser(DriverProcess):
     """One Chromium (one tab) with the profile ``profile``: open a URL again to reload it."""
 
     def __init__(self, profile: Path) -> None:
-        self.profile = profile
-        self.proc: subprocess.Popen[str] | None = None
-        self.stderr: list[str] = []
-        self._id = 0
-
-    def __enter__(self) -> Self:
-        self.profile.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            ["node", str(DRIVER), "--user-data-dir", str(self.profile)],
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        threading.Thread(target=self._drain, daemon=True).start()
-        ready = self._read()
-        if not ready.get("ready"):
-            self.__exit__()
-            raise RuntimeError(f"pyscript driver did not start: {ready}\n{''.join(self.stderr)}")
-        return self
-
-    def _drain(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.stderr.append(line)
-
-    def _read(self) -> dict[str, Any]:
-        assert self.proc is not None and self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"pyscript driver exited:\n{''.join(self.stderr)}")
-        reply: dict[str, Any] = json.loads(line)
-        return reply
+        super().__init__(DRIVER, profile)
 
     def open(self, url: str, timeout_s: float = 60) -> PageResult:
-        assert self.proc is not None and self.proc.stdin is not None
-        self._id += 1
-        self.proc.stdin.write(
-            json.dumps({"id": self._id, "url": url, "timeout_ms": int(timeout_s * 1000)}) + "\n"
-        )
-        self.proc.stdin.flush()
-        reply = self._read()
+        reply = self.request({"url": url, "timeout_ms": int(timeout_s * 1000)})
         return PageResult(
             ok=bool(reply.get("ok")),
             result=reply.get("result"),
@@ -178,15 +138,3 @@ class PyScriptBrowser:
             console=list(reply.get("console", [])),
             errors=list(reply.get("errors", [])),
         )
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is None:
-            return
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None

@@ -33,6 +33,7 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { parseArgs } from "node:util";
+import { launchChromium } from "./chromium.mjs";
 import { pathToFileURL, fileURLToPath } from "node:url";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -107,10 +108,6 @@ async function bootBrowser() {
   if (args["lockfile-contents"]) harnessUrl.searchParams.set("contents", "1");
   harnessUrl.searchParams.set("packages", PACKAGES.join(","));
 
-  // Chromium's own stderr (--enable-logging=stderr) reaches this runner's log through
-  // playwright's "pw:browser" debug channel: when a page crashes, the log says why
-  process.env.DEBUG = [process.env.DEBUG, "pw:browser"].filter(Boolean).join(",");
-  const { chromium } = await import("playwright-core");
   const ownDir = !args["user-data-dir"];
   const userDataDir = args["user-data-dir"] || fs.mkdtempSync(path.join(os.tmpdir(), "micropip2-chromium-"));
   let context;
@@ -134,20 +131,8 @@ async function bootBrowser() {
     }
   });
   try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: args.chromium,
-      headless: true,
+    context = await launchChromium(userDataDir, args.chromium, {
       handleSIGTERM: false, // handled above
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--enable-logging=stderr",
-      ],
     });
   } catch (e) {
     await cleanup();

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from benchmarks import corpus
 from tests.support.index_server import IndexServer
 from tests.support.jupyterlite_site import REPO, Cell, JupyterLiteSite, Notebook
 from tests.support.publish import publish
@@ -62,6 +63,12 @@ KERNEL_WHEELS = (
     "traitlets-5.16.1-py3-none-any.whl",
     "wcwidth-0.9.4-py3-none-any.whl",
 )
+RICH = corpus.load_set("rich")  # its files: build/corpus/, fetched by scripts/setup.sh
+RICH_IN_LOCK = (
+    "rich-14.3.3-py3-none-any.whl",
+    "markdown_it_py-4.3.0-py3-none-any.whl",
+    "mdurl-0.1.2-py3-none-any.whl",
+)
 SUMMARY = r"Resolved 2 packages, downloaded [\d.]+ k?B, installed 2 in [\d.]+ s"
 
 
@@ -74,6 +81,8 @@ def index() -> Iterator[IndexServer]:
         publish(server, "jl-lib", "2.0")
         publish(server, "jl-broken", "1.0", ["jl-lib>=9"])
         publish(server, "jl-elsewhere", "1.0")
+        for file in RICH.files:  # rich and its dependencies as recorded from PyPI: newer ones
+            server.add_wheel(file.path, requires_python=file.requires_python)
         yield server
 
 
@@ -91,6 +100,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLiteSite]:
         *sorted(build.glob("*.whl")),
         *sorted(DIST.glob("*.whl")),  # micropip2's dependencies
         *(WHEELS / name for name in KERNEL_WHEELS),
+        # the release's rich (its lock has 14.3.3) with what it needs: PyPI's files, in place
+        # of the CDN's (scripts/site_lock.py wants a lock's dependencies in it)
+        *(file.path for file in RICH.files if file.filename in RICH_IN_LOCK),
     ]
     # the site's own piplite index (pypi/ -> all.json with relative file URLs)
     local = tmp_path_factory.mktemp("piplite") / "jl_local-1.0-py3-none-any.whl"
@@ -176,6 +188,26 @@ def test_pip_install_runs_micropip2_and_shows_its_summary(
     )
     assert _value(after) == "('1.0', '2.0', 'micropip2\\n')"
     notebook.screenshot(cell.index, ARTIFACTS / "jupyterlite-pip-install.png", last=after.index)
+
+
+@chromium
+def test_pip_install_rich_from_an_index(notebook: Notebook, index: IndexServer) -> None:
+    cell = notebook.run("%pip install rich")
+    lines = _display(cell)
+    # rich and its dependencies are the site's distribution's (rich 14.3.3, not the index's
+    # newer 15.0.0, as micropip would), pygments the kernel's
+    assert lines[1:] == [" + markdown-it-py==4.3.0", " + mdurl==0.1.2", " + rich==14.3.3"], lines
+    assert _matches(r"Resolved 4 packages, downloaded [\d.]+ kB, installed 3 in [\d.]+ s", lines[0])
+    after = notebook.run(
+        "import rich, importlib.metadata as md\n"
+        "rich.print('[bold green]rich works[/] in JupyterLite')\n"
+        "md.version('rich'), md.distribution('rich').read_text('INSTALLER')"
+    )
+    assert "rich works in JupyterLite" in "\n".join(after.shown()), after.outputs
+    assert _value(after) == "('14.3.3', 'micropip2\\n')"
+    notebook.screenshot(
+        cell.index, ARTIFACTS / "jupyterlite-pip-install-rich.png", last=after.index
+    )
 
 
 @chromium

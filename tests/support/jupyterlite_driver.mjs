@@ -33,7 +33,7 @@ const consoleLines = [];
 async function launch() {
   if (!args["user-data-dir"]) throw new Error("--user-data-dir is required");
   const context = await launchChromium(args["user-data-dir"], args.chromium, {
-    viewport: { width: 1100, height: 900 },
+    viewport: { width: 1100, height: 1600 }, // tall enough for a cell and the next one
   });
   // no CDN, no internet: anything not on loopback is recorded and refused; pypi.org (the
   // default index, which micropip2 may ask about the lock's packages) answers 404, "not here"

@@ -83,6 +83,7 @@ class FetchEvent:
     url: str
     size: int | None = None  # bytes: received ("progress", "done", "cached"), or expected
     total: int | None = None  # bytes expected (the promised size, else Content-Length)
+    page: bool = False  # a project page from the cache: said in verbose output, not a download
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,7 @@ class Fetcher:
             await self._drop(key)  # not a whole page: never used
         now = time.time()
         if stored is not None and stored.fresh(now):
-            self._emit(FetchEvent("cached", url, len(stored.response.body)))
+            self._emit(FetchEvent("cached", url, len(stored.response.body), page=True))
             return self._note_read(key, stored.response, decides)
         ask = dict(headers or {})
         if stored is not None and not self.runtime.has_http_cache:

@@ -205,7 +205,10 @@ class Progress:
             self.emit(Backtracked(name, version))
 
     def on_fetch(self, event: FetchEvent) -> None:
-        """A fetch layer observer: file downloads as :class:`Download` events."""
+        """A fetch layer observer: file downloads as :class:`Download` events (pages are not
+        downloads: their bytes count nowhere)."""
+        if event.page:
+            return
         if event.kind == "done":
             self.downloaded += event.size or 0
         elif event.kind == "cached":

@@ -194,7 +194,7 @@ class PackageManager:
             max_versions_tried=_limit(max_versions_tried, "max_versions_tried"),
         )
         say = _printer(verbose)
-        return await operations.install(
+        report = await operations.install(
             wanted,
             options,
             self.place,
@@ -205,6 +205,10 @@ class PackageManager:
             progress=progress_for(progress, say=print),
             deadline=_deadline(deadline),
         )
+        for item in report.installed:  # reinstall=True put a real one in an in-memory mock's place
+            if not dry_run and mocks.in_memory(item.name):
+                mocks.remove_mock(item.name, self.environment)
+        return report
 
     async def sync(
         self,

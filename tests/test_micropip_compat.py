@@ -432,3 +432,39 @@ def test_micropip_imported_before_the_switch_is_redirected(runtime, index_server
     assert got["pkg_h_installer"].strip() == "micropip2" and got["listed"] is True
     assert "does not provide micropip.package_index" in got["patched"]
     assert got["internals"] == got["patched"]
+
+
+async def _reinstall_over_a_mock(index):
+    import importlib.metadata
+    import sys
+
+    import micropip2
+
+    micropip2.add_mock_package("mocked-dep", "3.0", modules={"mocked_dep": "SOURCE = 'mock'"})
+    await micropip2.install("mocked-dep==3.0", index_urls=[index])  # the mock satisfies it
+    import mocked_dep
+
+    before = mocked_dep.SOURCE
+    report = await micropip2.install("mocked-dep==3.0", index_urls=[index], reinstall=True)
+    assert "mocked_dep" not in sys.modules  # the mock's module was dropped with it
+    import mocked_dep
+
+    return {
+        "before": before,
+        "installed": [f"{i.name}=={i.version}" for i in report.installed],
+        "after": mocked_dep.VERSION,  # the real wheel's module (tests.support.publish writes it)
+        "installer": importlib.metadata.distribution("mocked-dep").read_text("INSTALLER"),
+        "mocks": micropip2.list_mock_packages(),
+    }
+
+
+def test_reinstall_puts_the_real_package_in_an_in_memory_mocks_place(runtime, index_server):
+    publish(index_server, "mocked-dep", "3.0")
+    got = runtime.call(_reinstall_over_a_mock, index_server.simple_url)
+    assert got == {
+        "before": "mock",
+        "installed": ["mocked-dep==3.0"],
+        "after": "3.0",
+        "installer": "micropip2\n",
+        "mocks": [],
+    }

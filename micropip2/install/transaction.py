@@ -67,8 +67,11 @@ class Transaction:
         self.written: list[WheelInstall] = []
 
     def remove(self, dist: InstalledDist) -> None:
-        with self._step(f"{dist.display_name} {dist.version}", "remove the replaced version"):
-            remove_with(dist, self.env, self.journal)
+        """Remove ``dist``'s files; one held in memory only (an in-memory mock package) has none,
+        and its caller forgets it once the change is made."""
+        if dist.dist_info is not None:
+            with self._step(f"{dist.display_name} {dist.version}", "remove the replaced version"):
+                remove_with(dist, self.env, self.journal)
         self.removed.append(dist)
 
     def write(self, item: WheelInstall) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from ..installed import MOCK_INSTALLER
 from .candidates import PYTHON, Candidate, Requirement
 from .dead_ends import DeadEnds
 from .knowledge import Knowledge
@@ -39,7 +40,11 @@ def available(name: NormalizedName, knowledge: Knowledge) -> list[str]:
     facts = []
     installed = knowledge.installed.get(name)
     if installed is not None:
-        facts.append(f"installed: {installed.version}")
+        mock = installed.installer == MOCK_INSTALLER
+        facts.append(
+            f"installed: {installed.version}"
+            + (" (a mock package: remove_mock_package() it to install another)" if mock else "")
+        )
     locked = knowledge.pyodide_packages.get(name)
     if locked is not None:
         facts.append(f"the Pyodide distribution has {locked.version}")

@@ -22,10 +22,9 @@
 // 127.0.0.1 (they are aborted), and "console": the page's and workers' console lines so far.
 // Each request has "timeout_ms". EOF on stdin closes the browser.
 
-import readline from "node:readline";
-import { driverSetup, launchChromium } from "./chromium.mjs";
+import { driverSetup, launchChromium, serve } from "./chromium.mjs";
 
-const { send, args } = driverSetup();
+const { args } = driverSetup();
 
 const outside = [];
 const consoleLines = [];
@@ -144,32 +143,12 @@ async function handle(page, req) {
   throw new Error(`unknown op ${req.op}`);
 }
 
-let browser;
-try {
-  browser = await launch();
-} catch (e) {
-  send({ ready: false, error: String(e && e.stack ? e.stack : e) });
-  process.exit(1);
-}
-send({ ready: true });
-
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-let pending = Promise.resolve();
-rl.on("line", (line) => {
-  if (!line.trim()) return;
-  const req = JSON.parse(line);
-  pending = pending.then(async () => {
-    let reply;
-    try {
-      reply = { ok: true, ...(await handle(browser.page, req)) };
-    } catch (e) {
-      reply = { ok: false, error: String(e && e.message) };
-    }
-    send({ id: req.id, ...reply, outside: [...outside], console: [...consoleLines] });
-  });
-});
-rl.on("close", async () => {
-  await pending;
-  await browser.context.close();
-  process.exit(0);
+await serve(launch, async (browser, req) => {
+  let reply;
+  try {
+    reply = { ok: true, ...(await handle(browser.page, req)) };
+  } catch (e) {
+    reply = { ok: false, error: String(e && e.message) };
+  }
+  return { ...reply, outside: [...outside], console: [...consoleLines] };
 });

@@ -17,10 +17,9 @@
 //   {"id": n, "ok": false, "error": "...", "progress", "console", "errors"}
 // EOF on stdin closes the browser.
 
-import readline from "node:readline";
-import { driverSetup, launchChromium } from "./chromium.mjs";
+import { driverSetup, launchChromium, serve } from "./chromium.mjs";
 
-const { send, args } = driverSetup();
+const { args } = driverSetup();
 
 // Runs in the page before any of its scripts: keep every py:progress event's detail.
 function recordProgress() {
@@ -77,27 +76,6 @@ async function open(page, url, timeoutMs) {
   }
 }
 
-let browser;
-try {
-  browser = await launch();
-} catch (e) {
-  send({ ready: false, error: String(e && e.stack ? e.stack : e) });
-  process.exit(1);
-}
-send({ ready: true });
-
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-let pending = Promise.resolve();
-rl.on("line", (line) => {
-  if (!line.trim()) return;
-  const req = JSON.parse(line);
-  pending = pending.then(async () => {
-    const reply = await open(browser.page, String(req.url), Number(req.timeout_ms) || 60000);
-    send({ id: req.id, ...reply });
-  });
-});
-rl.on("close", async () => {
-  await pending;
-  await browser.context.close();
-  process.exit(0);
-});
+await serve(launch, (browser, req) =>
+  open(browser.page, String(req.url), Number(req.timeout_ms) || 60000),
+);

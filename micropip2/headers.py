@@ -29,11 +29,12 @@ class Headers:
 def parse_headers(text: str) -> Headers:
     fields: list[tuple[str, str]] = []
     for line in text.splitlines():
-        if not line.strip():
-            break  # the body starts
-        if line[0] in " \t" and fields:
-            key, value = fields[-1]
-            fields[-1] = (key, f"{value}\n{line.strip()}")
+        if not line:
+            break  # the empty line before the body
+        if line[0] in " \t":  # a continuation, blank ones too (a folded License text has them)
+            if fields:
+                key, value = fields[-1]
+                fields[-1] = (key, f"{value}\n{line.strip()}")
             continue
         key, sep, value = line.partition(":")
         if sep:

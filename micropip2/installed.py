@@ -13,7 +13,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from .headers import parse_headers
+from .headers import Headers, parse_headers
 
 INSTALLER_NAME = "micropip2"
 MOCK_INSTALLER = "micropip2 mock package"  # INSTALLER of add_mock_package's distributions
@@ -31,10 +31,24 @@ class InstalledDist:
     dist: Distribution = field(compare=False, repr=False)
 
     @cached_property
+    def headers(self) -> Headers:
+        """METADATA's header fields, read once (``importlib.metadata`` parses the whole file
+        with ``email`` again for each thing asked, which is slow inside Pyodide)."""
+        text = self.dist.read_text("METADATA") or self.dist.read_text("PKG-INFO") or ""
+        return parse_headers(text)
+
+    @cached_property
     def display_name(self) -> str:
         """The name as METADATA spells it (read it before the files are removed)."""
-        text = self.dist.read_text("METADATA") or self.dist.read_text("PKG-INFO") or ""
-        return parse_headers(text).get("Name") or self.name
+        return self.headers.get("Name") or self.name
+
+    @cached_property
+    def requires(self) -> list[str]:
+        """Its Requires-Dist texts, as written (an ``.egg-info`` keeps them in requires.txt,
+        which ``importlib.metadata`` reads)."""
+        if self.dist_info is None:
+            return list(self.dist.requires or [])
+        return self.headers.get_all("Requires-Dist")
 
     @cached_property
     def installer(self) -> str:

@@ -12,7 +12,6 @@ The summary::
 from __future__ import annotations
 
 import asyncio
-import html
 import importlib
 import sys
 import time
@@ -241,6 +240,9 @@ class NotebookDisplay:
         return "\n".join(self.state.lines())
 
     def _repr_html_(self) -> str:
+        import html  # here, not at the top: inside Pyodide it costs ~40 ms to import, and only
+        # a notebook (whose IPython has imported it already) draws this display
+
         first, *rest = self.state.lines()
         colour = "#b00" if self.state.failed else "inherit"
         body = "".join(f"<div>{html.escape(line)}</div>" for line in rest)

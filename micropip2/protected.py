@@ -35,7 +35,7 @@ def protected(installed: Mapping[NormalizedName, InstalledDist]) -> dict[Normali
         if name in chains or name not in installed:
             continue
         chains[name] = chain
-        for text in installed[name].dist.requires or []:
+        for text in installed[name].requires:
             match = _NAME.match(text)
             if match:
                 needed = canonicalize_name(match.group())
@@ -108,7 +108,7 @@ def _safe_step(
     if new < old or new.release[0] != old.release[0]:
         return False
     for requirer in chains:
-        for text in installed[requirer].dist.requires or []:
+        for text in installed[requirer].requires:
             try:
                 requirement = Requirement(text)
             except InvalidRequirement:

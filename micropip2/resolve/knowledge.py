@@ -200,6 +200,6 @@ def _locked_metadata(candidate: Candidate) -> Metadata:
 def _installed_metadata(candidate: Candidate) -> Metadata:
     installed = candidate.installed
     assert installed is not None
-    requires = tuple(PackagingRequirement(text) for text in installed.dist.requires or [])
-    requires_python = installed.dist.metadata.get("Requires-Python")
+    requires = tuple(PackagingRequirement(text) for text in installed.requires)
+    requires_python = installed.headers.get("Requires-Python")
     return Metadata(installed.name, candidate.version, requires, requires_python, frozenset())

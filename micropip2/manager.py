@@ -64,7 +64,7 @@ class PackageManager:
     @property
     def target(self) -> Target:
         if self._target is None:
-            self._target = Target.current()
+            self._target = Target.current(self.runtime.abi_version())
         return self._target
 
     @property

@@ -33,6 +33,14 @@ _PYODIDE_RELEASES: tuple[tuple[str, str, str, str], ...] = (
     ("0.26.", "3.12.1", "3.1.58", "2024_0"),
 )
 
+
+def _build_variable(name: str) -> str | None:
+    """A build variable of the running Emscripten CPython (``PYODIDE_ABI_VERSION`` before PEP
+    783's name)."""
+    value = sysconfig.get_config_var(name) or sysconfig.get_config_var("PYODIDE_ABI_VERSION")
+    return str(value) if value else None
+
+
 # The first platform year named ``pyemscripten_*`` by PEP 783 only; older years were also
 # published under the ``pyodide_*`` spelling, which installers keep accepting for them.
 _FIRST_YEAR_WITHOUT_ALIAS = (2026, 0)
@@ -58,22 +66,26 @@ class Target:
     # -- construction -----------------------------------------------------------------------
 
     @classmethod
-    def current(cls) -> Target:
-        """The running interpreter (inside Pyodide)."""
+    def current(cls, abi_version: str | None = None) -> Target:
+        """The running interpreter (inside Pyodide). ``abi_version`` is the running Pyodide's
+        (:meth:`Runtime.abi_version`, which its lockfile must match), the same as the
+        ``PYEMSCRIPTEN_PLATFORM_VERSION`` build variable; given, ``sysconfig``'s build variables
+        are not read (their first read costs ~20 ms inside Pyodide)."""
         if sys.platform != "emscripten":
             raise UnknownTargetError(
                 f"Target.current() describes a running Pyodide, but this is {sys.platform!r}; "
                 "use Target.for_pyodide('314.0.7') or Target.from_lock_info(...) instead"
             )
-        platform_version = sysconfig.get_config_var(
-            "PYEMSCRIPTEN_PLATFORM_VERSION"
-        ) or sysconfig.get_config_var("PYODIDE_ABI_VERSION")
+        platform_version = abi_version or _build_variable("PYEMSCRIPTEN_PLATFORM_VERSION")
         if not platform_version:
             raise UnknownTargetError(
                 "this Pyodide sets neither PYEMSCRIPTEN_PLATFORM_VERSION nor PYODIDE_ABI_VERSION"
             )
-        # sysconfig.get_platform() is "emscripten-5.0.3-wasm32"
-        emscripten_version = sysconfig.get_platform().split("-")[1]
+        info = getattr(sys, "_emscripten_info", None)
+        if info is not None:
+            emscripten_version = ".".join(str(n) for n in info.emscripten_version)
+        else:  # sysconfig.get_platform() is "emscripten-5.0.3-wasm32"
+            emscripten_version = sysconfig.get_platform().split("-")[1]
         python = ".".join(str(n) for n in sys.version_info[:3])
         pyodide_version = None
         try:
@@ -151,7 +163,10 @@ class Target:
         """Every compatible tag, best first (the order installers rank wheels by)."""
         version = self.python_minor
         interpreter = f"cp{version[0]}{version[1]}"
-        ranked = list(cpython_tags(version, platforms=self.platforms))
+        # Pyodide is a release build with the GIL: its one CPython ABI is "cp314". Named here,
+        # not found by packaging from the running interpreter's build variables (a host's, when
+        # locking ahead of time; ~20 ms to read inside Pyodide).
+        ranked = list(cpython_tags(version, abis=[interpreter], platforms=self.platforms))
         ranked += compatible_tags(version, interpreter, self.platforms)
         return tuple(ranked)
 

@@ -114,14 +114,35 @@ def test_better_tag_ranks_lower():
 
 
 def _current_target_facts():
+    import sys
     import sysconfig
 
     from packaging.markers import default_environment
 
+    from micropip2.install.environment import scheme_paths
+    from micropip2.runtime import current_runtime
     from micropip2.target import Target
 
+    def build_variables_read() -> bool:
+        return any(name.startswith("_sysconfigdata") for name in sys.modules)
+
+    read_before = build_variables_read()
+    paths = scheme_paths()  # before anything reads sysconfig's build variables
+    read_by_paths = build_variables_read()
+
     target = Target.current()
+    from_runtime = Target.current(current_runtime().abi_version())  # no sysconfig variables
+    from packaging.tags import sys_tags
+
+    # after the paths: packaging reads the build variables to know the running ABI
+    running = {str(tag) for tag in sys_tags()}
     return {
+        "running_tags_accepted": sorted(running - {str(t) for t in target.tags}),
+        "same_from_runtime": from_runtime == target
+        and from_runtime.pyodide_version == target.pyodide_version,
+        "abi_version": current_runtime().abi_version(),
+        "scheme_paths_as_sysconfig": paths == sysconfig.get_paths(),
+        "build_variables_read": (read_before, read_by_paths),
         "tags": [str(t) for t in target.tags],
         "markers": target.marker_environment,
         "real_markers": {k: v for k, v in default_environment().items()},
@@ -134,6 +155,11 @@ def test_current_target_in_pyodide_matches_the_release_table(runtime):
     facts = runtime.call(_current_target_facts)
     assert facts["tags"] == _tags(Target.for_pyodide(runtime.version))
     assert facts["tags"][0].endswith(f"pyemscripten_{facts['platform']}_wasm32")
+    assert facts["abi_version"] == facts["platform"]
+    assert facts["same_from_runtime"]
+    assert facts["scheme_paths_as_sysconfig"]
+    assert facts["running_tags_accepted"] == []  # every tag packaging says this Pyodide runs
+    assert facts["build_variables_read"] == [False, False]  # the fast way, not the fallback
 
 
 def test_synthesized_markers_equal_the_real_ones(runtime):

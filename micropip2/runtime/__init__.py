@@ -83,6 +83,11 @@ class Runtime(Protocol):
         """dlopen the shared library at ``path`` (in the Emscripten file system) ahead of import."""
         ...
 
+    def abi_version(self) -> str | None:
+        """The running Pyodide's ABI version (``"2026_0"``: PEP 783's platform version), which its
+        lockfile must match; ``None`` outside Pyodide."""
+        ...
+
     def distribution_lock(self) -> tuple[dict[str, Any], str]:
         """The Pyodide distribution's lockfile (as a dict) and the base its file names are relative
         to."""

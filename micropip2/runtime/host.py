@@ -73,6 +73,9 @@ class HostRuntime:
     async def load_dynlib(self, path: str) -> None:
         """Nothing to do: CPython's own import machinery loads extension modules."""
 
+    def abi_version(self) -> str | None:
+        return None
+
     def distribution_lock(self) -> tuple[dict[str, Any], str]:
         """A plain host has no Pyodide distribution."""
         return {"packages": {}}, ""

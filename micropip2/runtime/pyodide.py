@@ -128,6 +128,9 @@ class PyodideRuntime:
     async def load_dynlib(self, path: str) -> None:
         await self._api.loadDynlib(path)
 
+    def abi_version(self) -> str | None:
+        return str(getattr(self._api, "abiVersion", "") or "") or None
+
     def distribution_lock(self) -> tuple[dict[str, Any], str]:
         lock = self._api.lockfile.to_py()
         base = getattr(self._js, "lockfileBaseUrl", None) or str(self._api.config.indexURL)

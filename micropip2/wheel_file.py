@@ -21,6 +21,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 
 from packaging.utils import (
     InvalidWheelFilename,
@@ -80,7 +81,7 @@ class WheelFile:
         """The project name as its METADATA spells it."""
         return str(self.metadata.get("Name", self.name))
 
-    @property
+    @cached_property
     def shared_libraries(self) -> list[Member]:
         return [m for m in self.members if is_shared_library(m.path)]
 
@@ -177,6 +178,12 @@ def _check_limits(filename: str, infos: list[zipfile.ZipInfo], archive_size: int
 
 
 def _check_path_limits(filename: str, path: str, bounds: limits.Limits) -> None:
+    if (
+        path.isascii()
+        and len(path) <= min(bounds.name_length, bounds.path_length)
+        and path.count("/") < bounds.path_depth
+    ):
+        return  # within every bound as a whole (each name is shorter than the path)
     encoded = path.encode("utf-8", "surrogateescape")
     parts = [part for part in encoded.split(b"/") if part]
     if len(parts) > bounds.path_depth:
@@ -344,7 +351,8 @@ def _check_record(
                 continue
             if len(row) != 3:
                 raise _fail(filename, f"RECORD row {_short(repr(row), 200)} does not have 3 fields")
-            path = _safe_path(filename, row[0])
+            # a path the archive has was checked already (RECORD lists every one)
+            path = row[0] if row[0] in files else _safe_path(filename, row[0])
             if path not in files and path not in exempt:  # stop at once: RECORD may be huge
                 raise _fail(filename, f"RECORD lists {_short(path)}, which is not in the archive")
             listed[path] = (row[1], row[2])
@@ -437,4 +445,6 @@ _SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
 
 def is_shared_library(path: str) -> bool:
     """``foo.cpython-314-wasm32-emscripten.so``, ``libbar.so``, ``libbar.so.1`` ..."""
+    if ".so" not in path:  # nearly every member: no regular expression for them
+        return False
     return bool(_SHARED_LIBRARY.search(path.rsplit("/", 1)[-1]))

@@ -3,8 +3,6 @@ own."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,6 +12,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .headers import Headers, parse_headers
+from .record import read_rows
 
 INSTALLER_NAME = "micropip2"
 MOCK_INSTALLER = "micropip2 mock package"  # INSTALLER of add_mock_package's distributions
@@ -65,7 +64,7 @@ class InstalledDist:
         record = self.dist_info / "RECORD"
         if not record.exists():
             return []
-        rows = csv.reader(io.StringIO(record.read_text("utf-8")))
+        rows = read_rows(record.read_text("utf-8"))
         return [row[0] for row in rows if row]
 
 

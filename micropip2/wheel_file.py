@@ -12,7 +12,6 @@ lengths), and no member inflates past the size the directory declares for it.
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import io
 import re
@@ -34,6 +33,7 @@ from packaging.version import InvalidVersion, Version
 from . import limits
 from .errors import InvalidWheelError
 from .headers import Headers, parse_headers
+from .record import RecordError, read_rows
 
 SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
 _SIGNATURES = ("RECORD.jws", "RECORD.p7s")
@@ -346,7 +346,7 @@ def _check_record(
     exempt = {record_path} | {f"{record_path.rsplit('/', 1)[0]}/{s}" for s in _SIGNATURES}
     listed: dict[str, tuple[str, str]] = {}
     try:
-        for row in csv.reader(io.StringIO(files[record_path].decode("utf-8"))):
+        for row in read_rows(files[record_path].decode("utf-8")):
             if not row:
                 continue
             if len(row) != 3:
@@ -356,7 +356,7 @@ def _check_record(
             if path not in files and path not in exempt:  # stop at once: RECORD may be huge
                 raise _fail(filename, f"RECORD lists {_short(path)}, which is not in the archive")
             listed[path] = (row[1], row[2])
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except (UnicodeDecodeError, RecordError) as exc:
         raise _fail(filename, f"RECORD cannot be parsed ({exc})") from None
     for path, data in files.items():
         if path in exempt:

@@ -18,6 +18,7 @@ LAYERS = [
     "target",
     "locations",
     "headers",
+    "record",
     "page_cache",
     "fetch",
     "progress",

@@ -11,10 +11,8 @@ and the step.
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import importlib
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from pathlib import Path
 from ..errors import InstallConflictError, InstallFailedError
 from ..installed import INSTALLER_NAME, SOURCE_FILE, InstalledDist
 from ..plan import Source
+from ..record import write_rows
 from ..runtime import Runtime
 from ..wheel_file import Member, WheelFile
 from .dynlibs import load_order
@@ -249,9 +248,7 @@ def _hash_field(data: bytes) -> str:
 
 
 def _record_text(rows: list[tuple[str, str, str]]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue().encode()
+    return write_rows(rows).encode()
 
 
 def _restore_loaded(runtime: Runtime, before: dict[str, str]) -> None:

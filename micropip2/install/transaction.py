@@ -166,14 +166,9 @@ def _destination(
 ) -> str:
     """Where ``member`` is written. The archive paths are already free of ".." and absolute parts;
     a symlinked directory on disk could still lead elsewhere, so check where the bytes would land
-    (``real`` caches resolved directories, and each scheme's directory, across the members of
-    one wheel)."""
+    (``real`` caches resolved directories across the members of a wheel)."""
     real = {} if real is None else real
-    base = real.get(f"scheme:{member.scheme}")  # the same for every member of a scheme
-    if base is None:
-        base = real[f"scheme:{member.scheme}"] = str(
-            env.scheme_dir(member.scheme, wheel.display_name)
-        )
+    base = str(env.scheme_dir(member.scheme, wheel.display_name))
     destination = f"{base.rstrip('/')}/{member.path}"
     real_base = _realpath(base, real)
     real_parent = _realpath(destination.rsplit("/", 1)[0], real)

@@ -155,6 +155,7 @@ class Fetcher:
         self.pages_read: dict[str, str] = {}
         self.pages_not_kept: list[str] = []
         self._files: dict[str, asyncio.Future[Fetched]] = {}
+        self._writes: set[asyncio.Future[None]] = set()  # to the store, under way
 
     async def get(
         self,
@@ -281,12 +282,12 @@ class Fetcher:
         response = await self.get(url, ask, log, enough=enough)
         if response.status == 304 and stored is not None:
             renewed = stored.renewed(response, now)
-            await self._write(key, encode(renewed))
+            self.put(key, encode(renewed))
             return self._note_read(key, renewed.response, decides)
         if not storable(response):
             self._note_not_kept(url, decides)
             return response
-        await self._write(key, encode(StoredPage(response, now)))
+        self.put(key, encode(StoredPage(response, now)))
         return self._note_read(key, response, decides)
 
     def _note_read(self, key: str, response: Response, decides: bool) -> Response:
@@ -307,11 +308,11 @@ class Fetcher:
             return None
         return data
 
-    async def keep(self, sha256: str, data: bytes, headers: Mapping[str, str] | None) -> None:
+    def keep(self, sha256: str, data: bytes, headers: Mapping[str, str] | None) -> None:
         """Store verified ``data`` (whose sha256 the caller checked), unless it was fetched with
-        credentials."""
+        credentials (in the background: see :meth:`settle`)."""
         if not self._credentialed(headers):
-            await self._write(key_for(sha256), data)
+            self.put(key_for(sha256), data)
 
     # A failing store is an empty one, and a full or failing store never fails an install.
 
@@ -321,10 +322,24 @@ class Fetcher:
         except Exception:
             return None
 
-    async def _write(self, key: str, data: bytes) -> None:
+    def put(self, key: str, data: bytes) -> None:
+        """Keep ``data`` under ``key`` in the background: no request or answer waits for the
+        store, only :meth:`settle` does."""
+        if self.store is None:
+            return
+        task = asyncio.ensure_future(self._written(self.store, key, data))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _written(self, store: Store, key: str, data: bytes) -> None:
         with contextlib.suppress(Exception):
-            if self.store is not None:
-                await self.store.write(key, data)
+            await store.write(key, data)
+
+    async def settle(self) -> None:
+        """Wait for the store writes still under way: every operation ends with this, so the
+        cache holds what it fetched once it returns (a failed write is a file not kept)."""
+        while self._writes:
+            await asyncio.wait(set(self._writes))
 
     async def _drop(self, key: str) -> None:
         with contextlib.suppress(Exception):
@@ -384,7 +399,7 @@ class Fetcher:
             return Fetched(data, sha256.lower())
         fetched = await self._fetched(url, headers, size)
         if fetched.sha256 == sha256.lower():
-            await self.keep(sha256, fetched.data, headers)
+            self.keep(sha256, fetched.data, headers)
         return fetched
 
     async def _local(self, url: str, reading: Awaitable[bytes]) -> Fetched:

@@ -33,7 +33,7 @@ from .lockfiles.pyodide_packages import PyodidePackages
 from .plan import Action, Plan, PlanItem
 from .progress import Failed, Finished, Progress, Resolved, ResolveStarted
 from .protected import refuse_removing
-from .resolutions import StoredResolution, keep, resolution_key, reusable
+from .resolutions import StoredResolution, keepable, resolution_key, reusable
 from .runtime import Runtime
 from .store import Store
 from .target import Target
@@ -214,7 +214,9 @@ async def resolving(
         notes = request.ignored + resolved.notes
         if store is not None and key is not None:
             found = StoredResolution(plan, notes, dict(fetcher.pages_read))
-            await keep(store, key, found, not_kept=fetcher.pages_not_kept)
+            entry = keepable(found, not_kept=fetcher.pages_not_kept)
+            if entry is not None:
+                fetcher.put(key, entry)
         async with _cancelling_on_failure(fetcher):
             say(f"Resolution: {resolved.stats}")
             yield Resolution(plan, notes, files, asdict(resolved.stats))
@@ -224,6 +226,7 @@ async def resolving(
         raise
     finally:
         await lookups.close()
+        await fetcher.settle()
 
 
 async def install(
@@ -505,12 +508,15 @@ async def _watched(
 
 @asynccontextmanager
 async def _cancelling_on_failure(fetcher: Fetcher) -> AsyncIterator[None]:
-    """Abort the downloads still under way when the block fails or is cancelled."""
+    """Abort the downloads still under way when the block fails or is cancelled; either way,
+    wait for the cache writes under way (what was fetched and verified is kept)."""
     try:
         yield
     except BaseException:
         fetcher.cancel()
         raise
+    finally:
+        await fetcher.settle()
 
 
 def _resolved(plan: Plan, progress: Progress, *, reused: bool = False) -> Resolved:

@@ -18,7 +18,7 @@ without a hash).
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import hashlib
 import json
 import time
@@ -78,28 +78,27 @@ async def reusable(store: Store, key: str) -> StoredResolution | None:
         found = _decode(await store.read(key))
         if found is None:
             return None
-        now = time.time()
-        for page_key, sha256 in found.pages.items():
-            page = decode(await store.read(page_key) or b"")
-            if page is None or not page.fresh(now):
-                return None
-            if hashlib.sha256(page.response.body).hexdigest() != sha256:
-                return None
+        # read together: each read from Cache Storage is a round trip to the browser process
+        bodies = await asyncio.gather(*(store.read(page_key) for page_key in found.pages))
     except Exception:  # a failing store (OSError on Node, a JS error from Cache Storage)
         return None
+    now = time.time()
+    for body, sha256 in zip(bodies, found.pages.values(), strict=True):
+        page = decode(body or b"")
+        if page is None or not page.fresh(now):
+            return None
+        if hashlib.sha256(page.response.body).hexdigest() != sha256:
+            return None
     return found
 
 
-async def keep(
-    store: Store, key: str, resolution: StoredResolution, *, not_kept: Sequence[str]
-) -> None:
-    """Store ``resolution`` under ``key`` if it can be told apart from a changed one later:
+def keepable(resolution: StoredResolution, *, not_kept: Sequence[str]) -> bytes | None:
+    """The entry to store for ``resolution``, if it can be told apart from a changed one later:
     every page it read was kept (``not_kept`` is empty) and every file it installs is pinned by
-    a sha256, on a URL without credentials."""
+    a sha256, on a URL without credentials; else None."""
     if not_kept or not all(_pinned(item) for item in resolution.plan.changes):
-        return
-    with contextlib.suppress(Exception):  # a full or failing store never fails an install
-        await store.write(key, encode(resolution))
+        return None
+    return encode(resolution)
 
 
 def _pinned(item: PlanItem) -> bool:

@@ -54,6 +54,12 @@ def key_for(sha256: str) -> str:
     return f"sha256-{sha256.lower()}"
 
 
+def partial_name(name: str, pid: int) -> str:
+    """Where the entry ``name`` is written before it is renamed into place (hidden: listings
+    skip names starting with a dot)."""
+    return f".{name}.{pid}.{time.time_ns()}.partial"
+
+
 def check_key(key: str) -> str:
     if not _KEY.match(key):
         raise ValueError(f"not a store key: {key!r}")
@@ -87,17 +93,23 @@ class DirectoryStore:
         path = self._path(key)
         if len(data) > self.max_bytes:
             return  # larger than the whole cache: not kept, rather than evicting everything
+        if self._total is None:  # counted before placing: writes may run side by side
+            self._total = sum(entry.size for entry in await self.entries())
         try:
             replaced = path.stat().st_size
         except FileNotFoundError:
             replaced = 0
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.{time.time_ns()}.partial")
-        partial.write_bytes(data)
-        os.replace(partial, path)  # atomic: readers see no entry or the whole entry
-        if self._total is not None:
-            self._total += len(data) - replaced
+        await self._place(path, data)
+        self._total += len(data) - replaced
         await self._evict()
+
+    async def _place(self, path: Path, data: bytes) -> None:
+        """Put ``data`` at ``path`` whole: written under a temporary name, then renamed (atomic:
+        readers see no entry or the whole entry)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(partial_name(path.name, os.getpid()))
+        partial.write_bytes(data)
+        os.replace(partial, path)
 
     async def drop(self, key: str) -> None:
         path = self._path(key)
@@ -127,9 +139,7 @@ class DirectoryStore:
         return found
 
     async def _evict(self) -> None:
-        if self._total is None:
-            self._total = sum(entry.size for entry in await self.entries())
-        if self._total <= self.max_bytes:
+        if self._total is None or self._total <= self.max_bytes:
             return
         for entry in sorted(await self.entries(), key=lambda e: e.used):
             if self._total <= self.max_bytes:

@@ -107,8 +107,17 @@ class CountingRuntime(HostRuntime):
 def _file(url: str, sha256: str | None, store, headers=None) -> tuple[bytes, CountingRuntime]:
     runtime = CountingRuntime()
     fetcher = Fetcher(runtime, store=store)
-    fetched = asyncio.run(fetcher.file(url, what="demo", sha256=sha256, headers=headers))
+    fetched = asyncio.run(
+        _settled(fetcher, fetcher.file(url, what="demo", sha256=sha256, headers=headers))
+    )
     return fetched.data, runtime
+
+
+async def _settled(fetcher: Fetcher, call):  # as every operation ends: its store writes done
+    try:
+        return await call
+    finally:
+        await fetcher.settle()
 
 
 def _published(index_server) -> tuple[str, bytes]:
@@ -140,6 +149,45 @@ def test_a_corrupt_entry_is_dropped_and_fetched_again(folder, index_server):
     assert path.read_bytes() == data  # stored again, whole
 
 
+class _SlowStore(DirectoryStore):
+    """Writes wait until the test lets them through."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder, max_bytes=1 << 30)
+        self.go_on = asyncio.Event()
+
+    async def _place(self, path: Path, data: bytes) -> None:
+        await self.go_on.wait()
+        await super()._place(path, data)
+
+
+def test_no_answer_waits_for_the_store_but_settle_does(folder, index_server):
+    url, data = _published(index_server)
+    sha256 = hashlib.sha256(data).hexdigest()
+
+    async def scenario() -> list[str]:
+        store = _SlowStore(folder)
+        fetcher = Fetcher(CountingRuntime(), store=store)
+        seen = []
+        # answered while the store still waits (a write awaited inline would time out here)
+        fetched = await asyncio.wait_for(fetcher.file(url, what="demo", sha256=sha256), 10)
+        seen.append(f"answered, stored: {len(await store.entries())}")
+        settling = asyncio.ensure_future(fetcher.settle())
+        await asyncio.sleep(0.05)
+        seen.append(f"settled before the write: {settling.done()}")
+        store.go_on.set()
+        await settling
+        seen.append(f"settled, stored: {len(await store.entries())}")
+        assert fetched.data == data
+        return seen
+
+    assert asyncio.run(scenario()) == [
+        "answered, stored: 0",
+        "settled before the write: False",
+        "settled, stored: 1",
+    ]
+
+
 def test_nothing_fetched_with_credentials_is_stored(folder, index_server):
     url, data = _published(index_server)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -148,7 +196,7 @@ def test_nothing_fetched_with_credentials_is_stored(folder, index_server):
     assert asyncio.run(store.entries()) == []
     runtime = CountingRuntime()
     fetcher = Fetcher(runtime, fetch_credentials="include", store=store)
-    asyncio.run(fetcher.file(url, what="demo", sha256=sha256))
+    asyncio.run(_settled(fetcher, fetcher.file(url, what="demo", sha256=sha256)))
     assert asyncio.run(store.entries()) == []
 
 
@@ -198,7 +246,8 @@ JSON_PAGE = {"Accept": "application/vnd.pypi.simple.v1+json"}
 
 def _page(url: str, store, headers=JSON_PAGE) -> tuple[Response, CountingRuntime]:
     runtime = CountingRuntime()
-    response = asyncio.run(Fetcher(runtime, store=store).page(url, headers))
+    fetcher = Fetcher(runtime, store=store)
+    response = asyncio.run(_settled(fetcher, fetcher.page(url, headers)))
     return response, runtime
 
 

@@ -204,7 +204,7 @@ class IndexClient:
             raise _status_error(index, url, response, shown)
         _check_metadata_hash(file, url, response.body)
         if file.metadata_sha256:
-            await self.fetcher.keep(file.metadata_sha256, response.body, headers)
+            self.fetcher.keep(file.metadata_sha256, response.body, headers)
         return response.body
 
     # -- credentials ---------------------------------------------------------------------------

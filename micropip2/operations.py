@@ -217,9 +217,8 @@ async def resolving(
             entry = keepable(found, not_kept=fetcher.pages_not_kept)
             if entry is not None:
                 fetcher.put(key, entry)
-        async with _cancelling_on_failure(fetcher):
-            say(f"Resolution: {resolved.stats}")
-            yield Resolution(plan, notes, files, asdict(resolved.stats))
+        say(f"Resolution: {resolved.stats}")
+        yield Resolution(plan, notes, files, asdict(resolved.stats))
     except BaseException:
         lookups.cancel()
         fetcher.cancel()
